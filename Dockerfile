@@ -1,0 +1,14 @@
+# The service image: Node 24, production dependencies only (the embedded
+# PostgreSQL is optional and not needed here: docker-compose gives a server).
+FROM node:24-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund
+COPY tsconfig.json .gmrc ./
+COPY migrations ./migrations
+COPY sql ./sql
+COPY src ./src
+USER node
+EXPOSE 3000
+CMD ["node", "--import", "tsx", "src/main.ts"]

@@ -1,0 +1,42 @@
+import { createRequire } from 'node:module';
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * JSON lines for machines; pino-pretty for a human at a terminal when it is
+ * installed (it is a dev dependency, absent from production installs).
+ */
+export function createLogger(options: { level: string; pretty?: boolean | undefined }): Logger {
+  const pretty = options.pretty ?? (process.stdout.isTTY === true && prettyAvailable());
+  return pino({
+    level: options.level,
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
+  });
+}
+
+function prettyAvailable(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A `@graphile/logger` Logger (used by graphile-worker and graphile-migrate)
+ * that writes through pino, so every line of the service is the same JSON.
+ */
+export function graphileLogFactory(logger: Logger, component: string) {
+  const levels = { error: 'error', warning: 'warn', info: 'info', debug: 'debug' } as const;
+  return (scope: object) => {
+    const child = logger.child({ component, ...scope });
+    return (level: string, message: string, meta?: object) => {
+      const method = levels[level as keyof typeof levels] ?? 'info';
+      child[method](meta ?? {}, message);
+    };
+  };
+}
