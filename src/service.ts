@@ -7,6 +7,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
 import { isMigrated, latestMigrationHash, migrateDatabase } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import type { Logger } from './logger.ts';
+import { startWorker } from './worker/runner.ts';
 
 export type Role = 'api' | 'worker';
 
@@ -57,8 +58,16 @@ export async function startService(options: { config: Config; logger: Logger; ro
     await migrateDatabase({ pool, connectionString, logger });
     const expectedHash = await latestMigrationHash();
 
+    if (roles.includes('worker')) {
+      const runner = await startWorker({ pool, config, logger });
+      shutdown.push(() => runner.stop());
+    }
+
     let url: string | undefined;
     if (roles.includes('api')) {
+      if (!config.apiToken) {
+        logger.warn('AMI_API_TOKEN is not set: mutating endpoints accept loopback callers only');
+      }
       const app = makeApp({ config, pool, logger, isReady: () => isMigrated(pool, expectedHash) });
       const server = await listen(app, config.port, config.host);
       const { port } = server.address() as AddressInfo;

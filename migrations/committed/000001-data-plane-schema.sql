@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:bdd5543fbdeada82366d6b5670875a075500e7df
+--! Hash: sha1:cc55ffb83f97cf6c34cd661a3a8190646b855027
 --! Message: the data plane schema: fleets, meters, reads, events, ticks, auto mode
 
 -- Tenant identifiers appear in URLs, job keys and logs: one strict format,
@@ -55,12 +55,11 @@ create table public.ami_meters (
   scale real not null check (scale > 0),
   active boolean not null default true,
   registered_at timestamptz not null default now(),
-  last_read_at timestamptz check (last_read_at is null or public.ami_is_quarter_hour(last_read_at)),
   primary key (tenant_id, meter_id),
   foreign key (tenant_id, feeder_id) references public.ami_feeders (tenant_id, feeder_id) on delete cascade
-) with (fillfactor = 70);
+);
 comment on table public.ami_meters is
-  'The meter registry: each meter keeps its id, feeder, service class and size across intervals. last_read_at is maintained by the ingest (fillfactor 70 keeps those updates HOT), so staleness never scans the reads.';
+  'The meter registry: each meter keeps its id, feeder, service class and size across intervals.';
 comment on column public.ami_meters.tenant_id is 'The tenant owning the meter.';
 comment on column public.ami_meters.meter_id is 'Meter number within the tenant, 1..meter_count.';
 comment on column public.ami_meters.feeder_id is 'The feeder the meter is connected to.';
@@ -68,7 +67,24 @@ comment on column public.ami_meters.service_class is 'residential, commercial or
 comment on column public.ami_meters.scale is 'Per-meter size multiplier on the class load curve (a large house, a small shop).';
 comment on column public.ami_meters.active is 'False for meters above the fleet''s current meter_count (the fleet was shrunk): they are no longer expected to report.';
 comment on column public.ami_meters.registered_at is 'When the meter was added to the registry.';
-comment on column public.ami_meters.last_read_at is 'read_at of the newest read stored for this meter; null if it never reported.';
+
+-- Staleness needs each meter's newest read. Finding it in the reads table
+-- scans history (seconds at 7 days); this narrow table, kept by the ingest in
+-- the statement that writes the reads, answers in milliseconds. It is
+-- separate from the registry because every tick rewrites every row of it:
+-- narrow rows and fillfactor 70 keep those updates cheap (HOT, no index change).
+create table public.ami_meter_last_reads (
+  tenant_id text not null,
+  meter_id integer not null,
+  last_read_at timestamptz,
+  primary key (tenant_id, meter_id),
+  foreign key (tenant_id, meter_id) references public.ami_meters (tenant_id, meter_id) on delete cascade
+) with (fillfactor = 70);
+comment on table public.ami_meter_last_reads is
+  'The newest read_at stored for each meter, maintained by the ingest. One row per registered meter.';
+comment on column public.ami_meter_last_reads.tenant_id is 'The tenant owning the meter.';
+comment on column public.ami_meter_last_reads.meter_id is 'The meter.';
+comment on column public.ami_meter_last_reads.last_read_at is 'read_at of the newest read of this meter; null if it never reported.';
 
 --------------------------------------------------------------------------------
 -- Interval reads. The primary key is time-first: "every meter at one read_at"
@@ -138,7 +154,7 @@ create table public.ami_ticks (
   feeder_count integer not null check (feeder_count > 0),
   batch_size integer not null check (batch_size > 0),
   batch_count integer not null check (batch_count > 0),
-  attempts integer not null default 1 check (attempts > 0),
+  attempts integer not null default 0 check (attempts >= 0),
   jobs_enqueued integer not null default 0 check (jobs_enqueued >= 0),
   batches_done integer not null default 0 check (batches_done >= 0 and batches_done <= batch_count),
   rows_written integer not null default 0 check (rows_written >= 0),

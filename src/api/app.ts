@@ -1,9 +1,12 @@
+import cors from 'cors';
 import express, { type Express } from 'express';
 import type { Config } from '../config.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { healthRouter } from './routes/health.ts';
+import { publishRouter } from './routes/publish.ts';
+import { scaleRouter } from './routes/scale.ts';
 
 export interface AppDeps {
   config: Config;
@@ -11,6 +14,8 @@ export interface AppDeps {
   logger: Logger;
   /** Database reachable and migrated. */
   isReady: () => Promise<boolean>;
+  /** The wall clock; tests pass a fixed one. */
+  now?: () => Date;
 }
 
 /**
@@ -18,14 +23,34 @@ export interface AppDeps {
  * them. Routes are thin: validate, call one function, shape the answer.
  */
 export function makeApp(deps: AppDeps): Express {
+  const { config, pool, logger } = deps;
+  const now = deps.now ?? (() => new Date());
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
 
   app.use(healthRouter(deps.isReady));
+  app.use(corsPolicy(config.corsOrigins));
   app.use(express.json({ limit: '16kb' }));
 
+  const ingest = { pool, caps: config.caps, logger };
+  app.use(publishRouter({ ...ingest, apiToken: config.apiToken, now }));
+  app.use(scaleRouter({ pool, config }));
+
   app.use(notFound);
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(logger));
   return app;
+}
+
+/**
+ * CORS for the allow-listed origins only (the public dashboard among them):
+ * other origins get no CORS headers at all, so browsers refuse them.
+ */
+function corsPolicy(origins: string[]) {
+  const allowed = new Set(origins);
+  return cors({
+    origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    maxAge: 600,
+  });
 }

@@ -1,25 +1,13 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
+import { AppError, fieldErrors, type ErrorCode, type FieldError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 /**
  * Every error leaves the API as `{ ok: false, error: { code, message, ... } }`.
- * Domain code throws an ApiError (or a ZodError from validation); anything
+ * Domain code throws an AppError (or a ZodError from validation); anything
  * else is an INTERNAL 500 whose detail goes to the log, never to the caller.
  */
-export type ErrorCode =
-  | 'VALIDATION'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'METHOD_NOT_ALLOWED'
-  | 'CONFLICT'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'BACKPRESSURE'
-  | 'UNAVAILABLE'
-  | 'INTERNAL';
-
 const STATUS: Record<ErrorCode, number> = {
   VALIDATION: 400,
   UNAUTHORIZED: 401,
@@ -34,26 +22,8 @@ const STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
-export class ApiError extends Error {
-  override name = 'ApiError';
-  readonly status: number;
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-    this.status = STATUS[code];
-  }
-}
-
-export interface FieldError {
-  field: string;
-  message: string;
-}
-
 /** A 400 naming each failing field, from a zod error. */
-export function validationError(error: z.ZodError, prefix?: string): ApiError {
+export function validationError(error: z.ZodError, prefix?: string): AppError {
   const fields: FieldError[] = error.issues.map((issue) => {
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
     const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
@@ -61,8 +31,7 @@ export function validationError(error: z.ZodError, prefix?: string): ApiError {
       ? { field: keys.map((key) => [path, key].filter(Boolean).join('.')).join(', '), message: `unknown field${keys.length > 1 ? 's' : ''}` }
       : { field: path || '(body)', message: issue.message };
   });
-  const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
-  return new ApiError('VALIDATION', `invalid request: ${summary}`, { fields });
+  return fieldErrors(fields);
 }
 
 // Errors from PostgreSQL that mean "the database is not there right now".
@@ -76,29 +45,29 @@ function isDatabaseUnavailable(error: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
 }
 
-export function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
   if (error instanceof z.ZodError) return validationError(error);
   const bodyError = error as { type?: string; status?: number };
-  if (bodyError?.type === 'entity.parse.failed') return new ApiError('VALIDATION', 'malformed JSON body', { fields: [{ field: '(body)', message: 'not valid JSON' }] });
-  if (bodyError?.type === 'entity.too.large') return new ApiError('PAYLOAD_TOO_LARGE', 'request body too large');
-  if (bodyError?.type === 'encoding.unsupported' || bodyError?.type === 'charset.unsupported') return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'unsupported body encoding');
-  if (bodyError?.status === 400 && typeof bodyError.type === 'string') return new ApiError('VALIDATION', 'unreadable request body');
-  if (isDatabaseUnavailable(error)) return new ApiError('UNAVAILABLE', 'database unavailable, try again shortly');
-  return new ApiError('INTERNAL', 'internal error');
+  if (bodyError?.type === 'entity.parse.failed') return new AppError('VALIDATION', 'malformed JSON body', { fields: [{ field: '(body)', message: 'not valid JSON' }] });
+  if (bodyError?.type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'request body too large');
+  if (bodyError?.type === 'encoding.unsupported' || bodyError?.type === 'charset.unsupported') return new AppError('UNSUPPORTED_MEDIA_TYPE', 'unsupported body encoding');
+  if (bodyError?.status === 400 && typeof bodyError.type === 'string') return new AppError('VALIDATION', 'unreadable request body');
+  if (isDatabaseUnavailable(error)) return new AppError('UNAVAILABLE', 'database unavailable, try again shortly');
+  return new AppError('INTERNAL', 'internal error');
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    const apiError = toApiError(error);
-    if (apiError.code === 'INTERNAL' || apiError.code === 'UNAVAILABLE') {
+    const appError = toAppError(error);
+    if (appError.code === 'INTERNAL' || appError.code === 'UNAVAILABLE') {
       logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
     }
     if (res.headersSent) return;
-    res.status(apiError.status).json({ ok: false, error: { code: apiError.code, message: apiError.message, ...apiError.details } });
+    res.status(STATUS[appError.code]).json({ ok: false, error: { code: appError.code, message: appError.message, ...appError.details } });
   };
 }
 
 export const notFound: RequestHandler = (req, _res, next) => {
-  next(new ApiError('NOT_FOUND', `no route for ${req.method} ${req.path}`));
+  next(new AppError('NOT_FOUND', `no route for ${req.method} ${req.path}`));
 };

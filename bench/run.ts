@@ -1,0 +1,157 @@
+/**
+ * `npm run bench`: measures the data plane on this machine, in one run.
+ * Not a test: it prints figures for the README, it asserts nothing.
+ *
+ *   BENCH_DATABASE_URL   superuser connection used to create a scratch database
+ *                        (default postgres://postgres@127.0.0.1:5432/postgres)
+ *   BENCH_SECTIONS       comma list of sections to run (default: all)
+ *   BENCH_MILLION=0      skip the 1,000,000-meter tick
+ */
+import os from 'node:os';
+import pg from 'pg';
+import { loadConfig } from '../src/config.ts';
+import { migrateDatabase } from '../src/db/migrate.ts';
+import { createPool, type Pool } from '../src/db/pool.ts';
+import { fleetProfiles, generateBatch, getAlignedIntervalTimestamp } from '../src/emulator/index.ts';
+import { publishTick } from '../src/ingest/publishTick.ts';
+import { createLogger } from '../src/logger.ts';
+import { startWorker } from '../src/worker/runner.ts';
+
+const logger = createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'warn', pretty: false });
+const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const QUARTER = 900_000;
+
+interface Scratch {
+  url: string;
+  pool: Pool;
+  drop(): Promise<void>;
+}
+
+async function scratchDatabase(label: string): Promise<Scratch> {
+  const name = `ami_bench_${label}_${process.pid}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const pool = createPool(url.toString(), logger, { max: 24, applicationName: 'ami-bench' });
+  await migrateDatabase({ pool, connectionString: url.toString(), logger });
+  return {
+    url: url.toString(),
+    pool,
+    async drop() {
+      await pool.end();
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** Writes `reads` with the same statement shape as the ingest, no queue: the ceiling. */
+async function rawInsert(pool: Pool, tenantId: string, readAt: Date, meterCount: number, batchSize: number, connections: number): Promise<number> {
+  const profiles = fleetProfiles(tenantId, 1, meterCount, 25);
+  const reads = generateBatch(tenantId, profiles, readAt, []);
+  const batches: (typeof reads)[] = [];
+  for (let i = 0; i < reads.length; i += batchSize) batches.push(reads.slice(i, i + batchSize));
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < batches.length) {
+        const batch = batches[next++]!;
+        await pool.query(
+          `insert into meter_reads_electric (tenant_id, read_at, meter_id, feeder_id, kwh, voltage, baseline_kwh)
+           select $1, $2, * from unnest($3::int[], $4::int[], $5::real[], $6::real[], $7::real[])
+           on conflict do nothing`,
+          [tenantId, readAt, batch.map((r) => r.meterId), batch.map((r) => r.feederId), batch.map((r) => r.kwh), batch.map((r) => r.voltage), batch.map((r) => r.baselineKwh)],
+        );
+      }
+    }),
+  );
+  return performance.now() - started;
+}
+
+/** Publishes one tick through the queue and waits for its ledger row to be complete. */
+async function queuedTick(pool: Pool, config: ReturnType<typeof loadConfig>, tenantId: string, readAt: Date, meterCount: number, batchSize: number) {
+  const started = performance.now();
+  const result = await publishTick({ pool, caps: config.caps, logger }, tenantId, readAt, meterCount, 25, batchSize, { requestedBy: 'manual', onBackpressure: 'refuse' });
+  if (result.outcome !== 'enqueued') throw new Error(`tick not enqueued: ${JSON.stringify(result)}`);
+  const enqueuedMs = performance.now() - started;
+  for (;;) {
+    const { rows } = await pool.query(`select status, rows_written from ami_ticks where tenant_id = $1 and read_at = $2`, [tenantId, readAt]);
+    if (rows[0]?.status === 'complete') return { totalMs: performance.now() - started, enqueuedMs, rows: rows[0].rows_written as number };
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function ingestSection(): Promise<void> {
+  const config = loadConfig({ ...process.env, AMI_MAX_METER_COUNT: '1000000', AMI_MAX_JOBS_PER_TICK: '2000', AMI_MAX_QUEUE_DEPTH: '2000', AMI_MAX_BATCH_SIZE: '5000' });
+  const db = await scratchDatabase('ingest');
+  const now = getAlignedIntervalTimestamp(15, new Date());
+  const interval = (n: number) => new Date(now.getTime() - n * QUARTER);
+  try {
+    console.log('\n## Ingest: one 25,000-meter tick\n');
+    const raw: number[] = [];
+    const rawSingle: number[] = [];
+    for (let i = 0; i < 5; i++) raw.push(await rawInsert(db.pool, 'RAW', interval(100 + i), 25_000, 500, 8));
+    for (let i = 0; i < 5; i++) rawSingle.push(await rawInsert(db.pool, 'RAW1', interval(100 + i), 25_000, 25_000, 1));
+    const rawMs = Math.min(median(raw), median(rawSingle));
+
+    const worker = await startWorker({ pool: db.pool, config, logger });
+    try {
+      // Registers the fleet (25,000 meters) outside the timing.
+      await queuedTick(db.pool, config, 'DEMO_TENANT', interval(200), 25_000, 500);
+      const ticks: number[] = [];
+      for (let i = 0; i < 7; i++) ticks.push((await queuedTick(db.pool, config, 'DEMO_TENANT', interval(i), 25_000, 500)).totalMs);
+      const tickMs = median(ticks);
+      console.log('| path | median | reads/s |');
+      console.log('|---|---|---|');
+      console.log(`| raw INSERT ... SELECT unnest ON CONFLICT DO NOTHING, 50 x 500 rows over 8 connections (5 runs) | ${fmt(median(raw))} ms | ${fmt(25_000 / (median(raw) / 1000))} |`);
+      console.log(`| raw, one 25,000-row statement (5 runs) | ${fmt(median(rawSingle))} ms | ${fmt(25_000 / (median(rawSingle) / 1000))} |`);
+      console.log(`| tick through the queue: publishTick to ledger complete, 50 jobs, concurrency 8 (7 runs) | ${fmt(tickMs)} ms | ${fmt(25_000 / (tickMs / 1000))} |`);
+      console.log(`\ntick/raw reads per second: ${fmt(rawMs / tickMs, 2)} (against the faster raw path); slowest tick ${fmt(Math.max(...ticks))} ms`);
+
+      if (process.env.BENCH_MILLION !== '0') {
+        console.log('\n## Ingest: one 1,000,000-meter tick (caps raised by configuration)\n');
+        const registerStarted = performance.now();
+        await queuedTick(db.pool, config, 'MILLION', interval(300), 1_000_000, 5000);
+        const firstMs = performance.now() - registerStarted;
+        const rows: string[] = [];
+        for (const batchSize of [5000, 2000]) {
+          const result = await queuedTick(db.pool, config, 'MILLION', interval(batchSize === 5000 ? 301 : 302), 1_000_000, batchSize);
+          rows.push(`| batchSize ${batchSize} (${1_000_000 / batchSize} jobs) | ${fmt(result.totalMs / 1000, 1)} s | ${fmt(result.rows / (result.totalMs / 1000))} |`);
+        }
+        console.log('| tick | publishTick to ledger complete | reads/s |');
+        console.log('|---|---|---|');
+        for (const row of rows) console.log(row);
+        console.log(`\nfirst tick including registering 1,000,000 meters: ${fmt(firstMs / 1000, 1)} s`);
+      }
+    } finally {
+      await worker.stop();
+    }
+  } finally {
+    await db.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const { rows } = await new pg.Pool({ connectionString: adminUrl, max: 1 }).query('show server_version');
+  console.log(`# npm run bench: ${new Date().toISOString().slice(0, 10)}`);
+  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB; Node ${process.version}; PostgreSQL ${rows[0].server_version}`);
+  const sections = (process.env.BENCH_SECTIONS ?? 'ingest').split(',');
+  if (sections.includes('ingest')) await ingestSection();
+  process.exit(0);
+}
+
+await main();

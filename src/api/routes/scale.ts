@@ -1,0 +1,28 @@
+import { Router } from 'express';
+import type { Config } from '../../config.ts';
+import type { Pool } from '../../db/pool.ts';
+import { queueDepthByTask, TASKS } from '../../db/queue.ts';
+import { recentThroughput, rowCounts } from '../../db/stats.ts';
+
+const EMPTY = { waiting: 0, delayed: 0, running: 0, failed: 0 };
+
+/** GET /api/ami/scale/status: caps, concurrency, queue depth, ingest speed, row counts. */
+export function scaleRouter(deps: { pool: Pool; config: Config }): Router {
+  const router = Router();
+  router.get('/api/ami/scale/status', async (_req, res) => {
+    const [queue, throughput, rows] = await Promise.all([queueDepthByTask(deps.pool), recentThroughput(deps.pool), rowCounts(deps.pool)]);
+    res.json({
+      ok: true,
+      caps: deps.config.caps,
+      workerConcurrency: deps.config.workerConcurrency,
+      queueDepth: {
+        [TASKS.publishBatch]: queue[TASKS.publishBatch] ?? EMPTY,
+        [TASKS.tick]: queue[TASKS.tick] ?? EMPTY,
+        [TASKS.catchUp]: queue[TASKS.catchUp] ?? EMPTY,
+      },
+      throughput,
+      rows,
+    });
+  });
+  return router;
+}

@@ -1,0 +1,152 @@
+import type pg from 'pg';
+
+/** Who asked for an interval: the scheduler, a catch-up, or an operator. */
+export type RequestedBy = 'cron' | 'catch-up' | 'manual';
+export type TickStatus = 'enqueued' | 'complete' | 'skipped';
+
+/** One row of the tick ledger `ami_ticks`, as the API shows it. */
+export interface Tick {
+  tenantId: string;
+  readAt: Date;
+  requestedBy: RequestedBy;
+  status: TickStatus;
+  skipReason: string | null;
+  meterCount: number;
+  feederCount: number;
+  batchSize: number;
+  batchCount: number;
+  attempts: number;
+  jobsEnqueued: number;
+  batchesDone: number;
+  rowsWritten: number;
+  queueDepthAtRequest: number | null;
+  requestedAt: Date;
+  enqueuedAt: Date | null;
+  firstBatchAt: Date | null;
+  completedAt: Date | null;
+  /** completedAt - enqueuedAt: the ingest latency of the interval. */
+  durationMs: number | null;
+}
+
+type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
+
+export const TICK_COLUMNS = `
+  tenant_id as "tenantId", read_at as "readAt", requested_by as "requestedBy", status,
+  skip_reason as "skipReason", meter_count as "meterCount", feeder_count as "feederCount",
+  batch_size as "batchSize", batch_count as "batchCount", attempts, jobs_enqueued as "jobsEnqueued",
+  batches_done as "batchesDone", rows_written as "rowsWritten", queue_depth_at_request as "queueDepthAtRequest",
+  requested_at as "requestedAt", enqueued_at as "enqueuedAt", first_batch_at as "firstBatchAt",
+  completed_at as "completedAt",
+  (extract(epoch from completed_at - enqueued_at) * 1000)::int as "durationMs"`;
+
+export interface TickRequest {
+  tenantId: string;
+  readAt: Date;
+  requestedBy: RequestedBy;
+  meterCount: number;
+  feederCount: number;
+  batchSize: number;
+}
+
+/**
+ * The ledger row of (tenant, interval), created if new, locked FOR UPDATE
+ * until the caller's transaction ends: whoever holds it decides alone what
+ * to enqueue for that interval. A new row is a placeholder (0 attempts) that
+ * the same transaction marks enqueued or skipped, or rolls back.
+ */
+export async function lockTick(client: pg.PoolClient, request: TickRequest): Promise<{ tick: Tick; created: boolean }> {
+  const batchCount = Math.ceil(request.meterCount / request.batchSize);
+  const inserted = await client.query<Tick>(
+    `insert into ami_ticks (tenant_id, read_at, requested_by, status, skip_reason, meter_count, feeder_count, batch_size, batch_count, attempts)
+     values ($1, $2, $3, 'enqueued', null, $4, $5, $6, $7, 0)
+     on conflict (tenant_id, read_at) do nothing
+     returning ${TICK_COLUMNS}`,
+    [request.tenantId, request.readAt, request.requestedBy, request.meterCount, request.feederCount, request.batchSize, batchCount],
+  );
+  if (inserted.rows[0]) return { tick: inserted.rows[0], created: true };
+  const { rows } = await client.query<Tick>(
+    `select ${TICK_COLUMNS} from ami_ticks where tenant_id = $1 and read_at = $2 for update`,
+    [request.tenantId, request.readAt],
+  );
+  return { tick: rows[0]!, created: false };
+}
+
+/** Points the ledger row at a new attempt's shape (a skipped tick re-requested). */
+export async function reshapeTick(client: pg.PoolClient, request: TickRequest): Promise<void> {
+  await client.query(
+    `update ami_ticks set requested_by = $3, meter_count = $4, feeder_count = $5, batch_size = $6, batch_count = $7
+      where tenant_id = $1 and read_at = $2`,
+    [request.tenantId, request.readAt, request.requestedBy, request.meterCount, request.feederCount, request.batchSize, Math.ceil(request.meterCount / request.batchSize)],
+  );
+}
+
+export async function markEnqueued(
+  client: pg.PoolClient,
+  key: { tenantId: string; readAt: Date },
+  change: { requestedBy: RequestedBy; jobs: number; queueDepth: number },
+): Promise<Tick> {
+  const { rows } = await client.query<Tick>(
+    `update ami_ticks
+        set status = 'enqueued', requested_by = $3, attempts = attempts + 1, jobs_enqueued = jobs_enqueued + $4,
+            queue_depth_at_request = $5, enqueued_at = now()
+      where tenant_id = $1 and read_at = $2
+      returning ${TICK_COLUMNS}`,
+    [key.tenantId, key.readAt, change.requestedBy, change.jobs, change.queueDepth],
+  );
+  return rows[0]!;
+}
+
+export async function markSkipped(
+  client: pg.PoolClient,
+  key: { tenantId: string; readAt: Date },
+  change: { requestedBy: RequestedBy; reason: string; queueDepth: number; status: 'skipped' | 'enqueued' },
+): Promise<Tick> {
+  // status stays 'enqueued' when an earlier attempt queued batches that may still land.
+  const { rows } = await client.query<Tick>(
+    `update ami_ticks
+        set status = $6, requested_by = $3, attempts = attempts + 1, skip_reason = $4, queue_depth_at_request = $5
+      where tenant_id = $1 and read_at = $2
+      returning ${TICK_COLUMNS}`,
+    [key.tenantId, key.readAt, change.requestedBy, change.reason, change.queueDepth, change.status],
+  );
+  return rows[0]!;
+}
+
+/**
+ * Batches of an enqueued tick that have not landed and have no job that will
+ * still run them: never queued, failed for good, or locked by a worker that
+ * has held the job longer than `staleAfterMs` (a batch takes well under a
+ * second; a lock that old belongs to a worker that died).
+ */
+export async function missingBatches(client: pg.PoolClient, tick: Tick, jobKeyPrefix: string, staleAfterMs: number): Promise<number[]> {
+  const { rows } = await client.query<{ batch_index: number }>(
+    `select b.batch_index
+       from generate_series(0, $3::int - 1) as b(batch_index)
+      where not exists (select 1 from ami_tick_batches d
+                         where d.tenant_id = $1 and d.read_at = $2 and d.batch_index = b.batch_index)
+        and not exists (select 1 from graphile_worker.jobs j
+                         where j.key = $4 || b.batch_index
+                           and j.attempts < j.max_attempts
+                           and (j.locked_at is null or j.locked_at > now() - make_interval(secs => $5::int / 1000.0)))
+      order by b.batch_index`,
+    [tick.tenantId, tick.readAt, tick.batchCount, jobKeyPrefix, staleAfterMs],
+  );
+  return rows.map((row) => row.batch_index);
+}
+
+export async function getTick(db: Queryable, tenantId: string, readAt: Date): Promise<Tick | undefined> {
+  const { rows } = await db.query<Tick>(`select ${TICK_COLUMNS} from ami_ticks where tenant_id = $1 and read_at = $2`, [tenantId, readAt]);
+  return rows[0];
+}
+
+/** The newest ledger rows, newest interval first (all tenants when tenantId is undefined). */
+export async function recentTicks(db: Queryable, options: { tenantId?: string | undefined; limit: number }): Promise<Tick[]> {
+  const { rows } = await db.query<Tick>(
+    `select ${TICK_COLUMNS} from ami_ticks
+      where $1::text is null or tenant_id = $1
+      order by read_at desc, tenant_id
+      limit $2`,
+    [options.tenantId ?? null, options.limit],
+  );
+  return rows;
+}

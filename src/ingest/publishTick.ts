@@ -1,0 +1,158 @@
+import type { Caps } from '../config.ts';
+import { type Pool, withTransaction } from '../db/pool.ts';
+import { ensureFleet } from '../db/fleet.ts';
+import { addJobs, queueDepth, TASKS } from '../db/queue.ts';
+import { lockTick, markEnqueued, markSkipped, missingBatches, reshapeTick, type RequestedBy, type Tick } from '../db/ticks.ts';
+import { isAlignedTo } from '../emulator/index.ts';
+import { AppError, fieldErrors } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { tickShapeErrors } from './limits.ts';
+
+export interface IngestDeps {
+  pool: Pool;
+  caps: Caps;
+  logger: Logger;
+}
+
+/** What `ami_publish_batch` receives: one slice of the fleet for one interval. */
+export interface BatchPayload {
+  tenantId: string;
+  readAt: string;
+  batchIndex: number;
+  firstMeterId: number;
+  lastMeterId: number;
+  intervalMinutes: number;
+}
+
+export type TickOutcome =
+  | { outcome: 'enqueued'; jobs: number; tick: Tick }
+  | { outcome: 'already-published'; jobs: 0; tick: Tick }
+  | { outcome: 'skipped'; jobs: 0; reason: string; queueDepth: number; limit: number; wanted: number; tick: Tick | undefined };
+
+export interface PublishOptions {
+  requestedBy: RequestedBy;
+  intervalMinutes?: number;
+  /**
+   * What a refusal by backpressure does: `refuse` rolls everything back (a
+   * REST caller gets 429 and retries), `record` keeps a skipped row in the
+   * ledger so catch-up finds the interval later (the scheduler).
+   */
+  onBackpressure: 'refuse' | 'record';
+  /**
+   * For an interval already enqueued but not complete (a worker died under
+   * it): enqueue again the batches that have neither landed nor a live job.
+   */
+  resume?: boolean;
+}
+
+/** Any fixed number: one enqueuer at a time counts the queue and adds to it. */
+const ENQUEUE_LOCK = 742_615_020;
+/** A batch job locked longer than this belongs to a dead worker. */
+export const STALE_BATCH_LOCK_MS = 120_000;
+const BATCH_MAX_ATTEMPTS = 10;
+
+class Refused extends Error {
+  constructor(readonly outcome: Extract<TickOutcome, { outcome: 'skipped' }>) {
+    super(outcome.reason);
+  }
+}
+
+export function batchJobKeyPrefix(tenantId: string, readAt: Date): string {
+  return `${TASKS.publishBatch}:${tenantId}:${readAt.toISOString()}:`;
+}
+
+/**
+ * Publishes one interval of one tenant: registers the fleet if needed, then,
+ * in one transaction under a global lock, checks the backpressure rule,
+ * enqueues exactly ceil(meterCount / batchSize) `ami_publish_batch` jobs that
+ * all carry `read_at = alignedReadAt`, and records the tick in the ledger.
+ * Job keys are unique to (tenant, interval, batch), and the ledger row is
+ * unique to (tenant, interval): publishing an interval twice queues nothing.
+ */
+export async function publishTick(
+  deps: IngestDeps,
+  tenantId: string,
+  alignedReadAt: Date,
+  meterCount: number,
+  feederCount: number,
+  batchSize: number,
+  options: PublishOptions,
+): Promise<TickOutcome> {
+  const intervalMinutes = options.intervalMinutes ?? 15;
+  if (!isAlignedTo(alignedReadAt, intervalMinutes)) {
+    throw fieldErrors([{ field: 'readAt', message: `must be aligned to ${intervalMinutes} minutes` }]);
+  }
+  const shapeErrors = tickShapeErrors(deps.caps, { meterCount, feederCount, batchSize });
+  if (shapeErrors.length > 0) throw fieldErrors(shapeErrors);
+
+  const request = { tenantId, readAt: alignedReadAt, requestedBy: options.requestedBy, meterCount, feederCount, batchSize };
+  const prefix = batchJobKeyPrefix(tenantId, alignedReadAt);
+  const transaction = withTransaction(deps.pool, async (client): Promise<TickOutcome> => {
+    // Lock order, everywhere: the tenant's fleet lock, then the enqueue lock.
+    await ensureFleet(client, { tenantId, meterCount, feederCount });
+    await client.query('select pg_advisory_xact_lock($1)', [ENQUEUE_LOCK]);
+    const { tick, created } = await lockTick(client, request);
+
+    let batches: number[];
+    if (created || tick.status === 'skipped') {
+      if (!created) await reshapeTick(client, request);
+      batches = Array.from({ length: Math.ceil(meterCount / batchSize) }, (_, index) => index);
+    } else if (tick.status === 'enqueued' && options.resume) {
+      batches = await missingBatches(client, tick, prefix, STALE_BATCH_LOCK_MS);
+      if (batches.length === 0) return { outcome: 'already-published', jobs: 0, tick } as const;
+    } else {
+      return { outcome: 'already-published', jobs: 0, tick } as const;
+    }
+
+    const depth = await queueDepth(client, TASKS.publishBatch);
+    const queued = depth.waiting + depth.delayed;
+    if (queued + batches.length > deps.caps.maxQueueDepth) {
+      const reason = `backpressure: ${queued} batch jobs waiting or delayed, ${batches.length} more would pass the limit of ${deps.caps.maxQueueDepth}`;
+      const refusal = { outcome: 'skipped', jobs: 0, reason, queueDepth: queued, limit: deps.caps.maxQueueDepth, wanted: batches.length } as const;
+      // Refused whole: throwing rolls back the placeholder ledger row too.
+      if (options.onBackpressure === 'refuse') throw new Refused({ ...refusal, tick: undefined });
+      const skipped = await markSkipped(client, tick, {
+        requestedBy: options.requestedBy,
+        reason,
+        queueDepth: queued,
+        status: created || tick.status === 'skipped' ? 'skipped' : 'enqueued',
+      });
+      return { ...refusal, tick: skipped };
+    }
+
+    // The tick's shape is the ledger's (a resumed tick keeps its own batch size).
+    const shape = created || tick.status === 'skipped' ? request : tick;
+    const jobs = batches.map((batchIndex) => {
+      const firstMeterId = batchIndex * shape.batchSize + 1;
+      const payload: BatchPayload = {
+        tenantId,
+        readAt: alignedReadAt.toISOString(),
+        batchIndex,
+        firstMeterId,
+        lastMeterId: Math.min(shape.meterCount, firstMeterId + shape.batchSize - 1),
+        intervalMinutes,
+      };
+      return { payload, jobKey: prefix + batchIndex };
+    });
+    const added = await addJobs(client, TASKS.publishBatch, jobs, { maxAttempts: BATCH_MAX_ATTEMPTS });
+    if (added !== jobs.length) {
+      // add_jobs can lose a keyed job under contention (graphile/worker#580):
+      // roll back and let the caller's retry decide.
+      throw new AppError('UNAVAILABLE', `queue accepted ${added} of ${jobs.length} batch jobs; nothing was enqueued, try again`);
+    }
+    const enqueued = await markEnqueued(client, tick, { requestedBy: options.requestedBy, jobs: jobs.length, queueDepth: queued });
+    return { outcome: 'enqueued', jobs: jobs.length, tick: enqueued } as const;
+  });
+  const result = await transaction.catch((error: unknown) => {
+    if (error instanceof Refused) return error.outcome;
+    throw error;
+  });
+
+  if (result.outcome === 'skipped') {
+    deps.logger.warn({ tenantId, readAt: alignedReadAt, requestedBy: options.requestedBy, queueDepth: result.queueDepth, wanted: result.wanted }, 'tick skipped by backpressure');
+  }
+  if (result.outcome === 'enqueued') {
+    deps.logger.info({ tenantId, readAt: alignedReadAt, requestedBy: options.requestedBy, jobs: result.jobs, queueDepth: result.tick.queueDepthAtRequest }, 'tick enqueued');
+  }
+  return result;
+}

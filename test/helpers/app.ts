@@ -1,0 +1,66 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Runner } from 'graphile-worker';
+import { makeApp } from '../../src/api/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { startWorker } from '../../src/worker/runner.ts';
+import type { TestDatabase } from './db.ts';
+
+export interface TestApp {
+  url: string;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/** The real Express app on a random port, against the test database. */
+export async function startTestApp(
+  db: TestDatabase,
+  options: { env?: Record<string, string>; now?: () => Date; listenHost?: string } = {},
+): Promise<TestApp> {
+  const config = loadConfig({ DATABASE_URL: db.url, ...options.env });
+  const app = makeApp({ config, pool: db.pool, logger: db.logger, isReady: async () => true, ...(options.now ? { now: options.now } : {}) });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, options.listenHost ?? '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    config,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** A Graphile Worker runner in this process, as the service starts it. */
+export async function startTestWorker(db: TestDatabase, env: Record<string, string> = {}): Promise<Runner> {
+  const config = loadConfig({ DATABASE_URL: db.url, ...env });
+  return startWorker({ pool: db.pool, config, logger: db.logger });
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json(), headers: res.headers };
+}
+
+export async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(url, { headers });
+  return { status: res.status, body: await res.json(), headers: res.headers };
+}
+
+/** Polls until `check` returns a value other than undefined. */
+export async function eventually<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
