@@ -150,3 +150,18 @@ export async function recentTicks(db: Queryable, options: { tenantId?: string | 
   );
   return rows;
 }
+
+/** Ledger status of each of the given intervals of a tenant (absent ones are missing). */
+export async function tickStatuses(db: Queryable, tenantId: string, readAts: Date[]): Promise<Map<number, TickStatus>> {
+  const { rows } = await db.query<{ read_at: Date; status: TickStatus }>(
+    `select read_at, status from ami_ticks where tenant_id = $1 and read_at = any($2::timestamptz[])`,
+    [tenantId, readAts],
+  );
+  return new Map(rows.map((row) => [row.read_at.getTime(), row.status]));
+}
+
+/** Newest read_at stored for the tenant (one index probe on the time-first key). */
+export async function latestReadAt(db: Queryable, tenantId: string): Promise<Date | null> {
+  const { rows } = await db.query<{ latest: Date | null }>(`select max(read_at) as latest from meter_reads_electric where tenant_id = $1`, [tenantId]);
+  return rows[0]?.latest ?? null;
+}
