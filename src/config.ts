@@ -32,6 +32,10 @@ const envSchema = z.object({
   AMI_MAX_JOBS_PER_TICK: integer(1, 100_000).default(50),
   AMI_MAX_QUEUE_DEPTH: integer(1, 1_000_000).default(500),
   AMI_WORKER_CONCURRENCY: integer(1, 64).default(8),
+  AMI_TICK_CRON: z
+    .string()
+    .regex(/^\S+ \S+ \S+ \S+ \S+$/, 'must be a 5-field crontab pattern such as */15 * * * *')
+    .default('*/15 * * * *'),
   AMI_EMBEDDED_PG_DIR: z.string().min(1).optional(),
   AMI_EMBEDDED_PG_PORT: integer(1, 65535).default(54329),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -57,6 +61,8 @@ export interface Config {
   corsOrigins: string[];
   caps: Caps;
   workerConcurrency: number;
+  /** Crontab pattern of the scheduler: every 15 minutes in production (tests use every minute). */
+  tickCron: string;
   embeddedPg: { dataDir: string | undefined; port: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   logPretty: boolean | undefined;
@@ -95,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxQueueDepth: e.AMI_MAX_QUEUE_DEPTH,
     },
     workerConcurrency: e.AMI_WORKER_CONCURRENCY,
+    tickCron: e.AMI_TICK_CRON,
     embeddedPg: { dataDir: e.AMI_EMBEDDED_PG_DIR, port: e.AMI_EMBEDDED_PG_PORT },
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,

@@ -56,7 +56,8 @@ export async function queueDepthByTask(db: Queryable): Promise<Record<string, Qu
 export interface JobSpec {
   payload: unknown;
   jobKey: string;
-  runAt?: Date;
+  /** Run this long after the database's now() (0: at once). */
+  delayMs?: number;
 }
 
 /**
@@ -70,15 +71,15 @@ export async function addJobs(client: pg.PoolClient, taskIdentifier: string, job
   const { rows } = await client.query<{ added: number }>(
     `select count(*)::int as added
        from graphile_worker.add_jobs((
-         select array_agg(row($1::text, spec.payload, null, spec.run_at, $2::int, spec.job_key, null, null)::graphile_worker.job_spec order by spec.ord)
-           from unnest($3::json[], $4::text[], $5::timestamptz[]) with ordinality as spec(payload, job_key, run_at, ord)
+         select array_agg(row($1::text, spec.payload, null, now() + make_interval(secs => spec.delay_ms / 1000.0), $2::int, spec.job_key, null, null)::graphile_worker.job_spec order by spec.ord)
+           from unnest($3::json[], $4::text[], $5::int[]) with ordinality as spec(payload, job_key, delay_ms, ord)
        ))`,
     [
       taskIdentifier,
       options.maxAttempts,
       jobs.map((job) => JSON.stringify(job.payload)),
       jobs.map((job) => job.jobKey),
-      jobs.map((job) => job.runAt ?? null),
+      jobs.map((job) => job.delayMs ?? 0),
     ],
   );
   return rows[0]!.added;

@@ -64,3 +64,13 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * Tests that use the real clock and "the current interval" call this first:
+ * when a quarter-hour boundary is less than `marginMs` away, it waits until
+ * just after it, so the interval cannot change under the test.
+ */
+export async function awayFromBoundary(marginMs = 20_000): Promise<void> {
+  const toBoundary = 900_000 - (Date.now() % 900_000);
+  if (toBoundary < marginMs) await new Promise((resolve) => setTimeout(resolve, toBoundary + 500));
+}
