@@ -71,3 +71,16 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 export const notFound: RequestHandler = (req, _res, next) => {
   next(new AppError('NOT_FOUND', `no route for ${req.method} ${req.path}`));
 };
+
+/**
+ * Registers a 405 for every other method on `path`, after its real routes:
+ * a wrong method is answered as such (with Allow), not as an unknown path.
+ */
+export function allowOnly(router: import('express').Router, path: string, methods: string[]): void {
+  const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
+  router.all(path, (req, res, next) => {
+    if (req.method === 'OPTIONS') return next();
+    res.set('Allow', allow);
+    next(new AppError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}; use ${methods.join(' or ')}`));
+  });
+}

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { autoStatus, startAuto, stopAuto } from '../../auto/autoMode.ts';
 import type { IngestDeps } from '../../ingest/publishTick.ts';
 import { requireOperator } from '../auth.ts';
+import { allowOnly } from '../errors.ts';
 import { tenantIdSchema } from '../schemas.ts';
 import { parseBody, parseQuery } from '../validate.ts';
 import { checkCaps, fleetFields } from './publish.ts';
@@ -44,5 +45,8 @@ export function autoRouter(deps: IngestDeps & { apiToken: string | undefined; no
     const { tenantId } = parseQuery(statusSchema, req);
     res.json({ ok: true, ...(await autoStatus(deps, tenantId, deps.now())) });
   });
+  allowOnly(router, '/api/ami/auto/start', ['POST']);
+  allowOnly(router, '/api/ami/auto/stop', ['POST']);
+  allowOnly(router, '/api/ami/auto/status', ['GET']);
   return router;
 }

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { allowOnly } from '../errors.ts';
 
 /**
  * `/healthz`: the process is alive. `/readyz`: the database answers and
@@ -17,5 +18,7 @@ export function healthRouter(isReady: () => Promise<boolean>): Router {
       res.status(503).json({ ok: false, error: { code: 'UNAVAILABLE', message: 'database unreachable or not migrated' } });
     }
   });
+  allowOnly(router, '/healthz', ['GET']);
+  allowOnly(router, '/readyz', ['GET']);
   return router;
 }

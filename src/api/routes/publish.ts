@@ -6,6 +6,7 @@ import { AppError } from '../../errors.ts';
 import { tickShapeErrors } from '../../ingest/limits.ts';
 import { publishTick, type IngestDeps } from '../../ingest/publishTick.ts';
 import { requireOperator } from '../auth.ts';
+import { allowOnly } from '../errors.ts';
 import { instantSchema, intervalMinutesSchema, positiveInt, tenantIdSchema } from '../schemas.ts';
 import { parseBody } from '../validate.ts';
 
@@ -68,5 +69,6 @@ export function publishRouter(deps: IngestDeps & { apiToken: string | undefined;
       tick: result.tick,
     });
   });
+  allowOnly(router, '/api/ami/publish-once', ['POST']);
   return router;
 }

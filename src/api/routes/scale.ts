@@ -3,6 +3,7 @@ import type { Config } from '../../config.ts';
 import type { Pool } from '../../db/pool.ts';
 import { queueDepthByTask, TASKS } from '../../db/queue.ts';
 import { recentThroughput, rowCounts } from '../../db/stats.ts';
+import { allowOnly } from '../errors.ts';
 
 const EMPTY = { waiting: 0, delayed: 0, running: 0, failed: 0 };
 
@@ -24,5 +25,6 @@ export function scaleRouter(deps: { pool: Pool; config: Config }): Router {
       rows,
     });
   });
+  allowOnly(router, '/api/ami/scale/status', ['GET']);
   return router;
 }
