@@ -39,7 +39,7 @@ describe('HTTP edges', () => {
     expect(await huge.json()).toMatchObject({ ok: false, error: { code: 'PAYLOAD_TOO_LARGE' } });
     const form = await post('tenantId=X', 'application/x-www-form-urlencoded');
     expect(form.status).toBe(400);
-    expect((await form.json()).error.message).toMatch(/JSON object body is required/);
+    expect(((await form.json()) as { error: { message: string } }).error.message).toMatch(/JSON object body is required/);
     expect(await ticks()).toBe(0);
   });
 });
