@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { UNKNOWN_LOCK_STALE_AFTER_MS, WORKER_DEAD_AFTER_MS } from './workers.ts';
 
 /** Who asked for an interval: the scheduler, a catch-up, or an operator. */
 export type RequestedBy = 'cron' | 'catch-up' | 'manual';
@@ -115,10 +116,10 @@ export async function markSkipped(
 /**
  * Batches of an enqueued tick that have not landed and have no job that will
  * still run them: never queued, failed for good, or locked by a worker that
- * has held the job longer than `staleAfterMs` (a batch takes well under a
- * second; a lock that old belongs to a worker that died).
+ * is dead (its heartbeat is stale, or it never had one and has held the job
+ * past the grace period; see src/db/workers.ts).
  */
-export async function missingBatches(client: pg.PoolClient, tick: Tick, jobKeyPrefix: string, staleAfterMs: number): Promise<number[]> {
+export async function missingBatches(client: pg.PoolClient, tick: Tick, jobKeyPrefix: string): Promise<number[]> {
   const { rows } = await client.query<{ batch_index: number }>(
     `select b.batch_index
        from generate_series(0, $3::int - 1) as b(batch_index)
@@ -127,9 +128,14 @@ export async function missingBatches(client: pg.PoolClient, tick: Tick, jobKeyPr
         and not exists (select 1 from graphile_worker.jobs j
                          where j.key = $4 || b.batch_index
                            and j.attempts < j.max_attempts
-                           and (j.locked_at is null or j.locked_at > now() - make_interval(secs => $5::int / 1000.0)))
+                           and (j.locked_at is null
+                                or exists (select 1 from ami_worker_heartbeats h
+                                            where h.worker_id = j.locked_by
+                                              and h.heartbeat_at > now() - make_interval(secs => $5::int / 1000.0))
+                                or (j.locked_at > now() - make_interval(secs => $6::int / 1000.0)
+                                    and not exists (select 1 from ami_worker_heartbeats h where h.worker_id = j.locked_by))))
       order by b.batch_index`,
-    [tick.tenantId, tick.readAt, tick.batchCount, jobKeyPrefix, staleAfterMs],
+    [tick.tenantId, tick.readAt, tick.batchCount, jobKeyPrefix, WORKER_DEAD_AFTER_MS, UNKNOWN_LOCK_STALE_AFTER_MS],
   );
   return rows.map((row) => row.batch_index);
 }

@@ -47,8 +47,6 @@ export interface PublishOptions {
 
 /** Any fixed number: one enqueuer at a time counts the queue and adds to it. */
 const ENQUEUE_LOCK = 742_615_020;
-/** A batch job locked longer than this belongs to a dead worker. */
-export const STALE_BATCH_LOCK_MS = 120_000;
 const BATCH_MAX_ATTEMPTS = 10;
 
 class Refused extends Error {
@@ -98,7 +96,7 @@ export async function publishTick(
       if (!created) await reshapeTick(client, request);
       batches = Array.from({ length: Math.ceil(meterCount / batchSize) }, (_, index) => index);
     } else if (tick.status === 'enqueued' && options.resume) {
-      batches = await missingBatches(client, tick, prefix, STALE_BATCH_LOCK_MS);
+      batches = await missingBatches(client, tick, prefix);
       if (batches.length === 0) return { outcome: 'already-published', jobs: 0, tick } as const;
     } else {
       return { outcome: 'already-published', jobs: 0, tick } as const;

@@ -1,4 +1,4 @@
-import type { Runner } from 'graphile-worker';
+import type { WorkerHandle as Runner } from '../../src/worker/runner.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startAuto } from '../../src/auto/autoMode.ts';
 import { loadConfig } from '../../src/config.ts';

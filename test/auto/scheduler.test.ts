@@ -1,4 +1,4 @@
-import type { Runner } from 'graphile-worker';
+import type { WorkerHandle as Runner } from '../../src/worker/runner.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAuto, stopAuto } from '../../src/auto/autoMode.ts';
 import { runSlot } from '../../src/auto/scheduler.ts';

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Runner } from 'graphile-worker';
+import type { WorkerHandle as Runner } from '../../src/worker/runner.ts';
 import { makeApp } from '../../src/api/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { startWorker } from '../../src/worker/runner.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Runner } from 'graphile-worker';
+import type { WorkerHandle as Runner } from '../../src/worker/runner.ts';
 import { getAlignedIntervalTimestamp } from '../../src/emulator/index.ts';
 import { useTestDatabase } from '../helpers/db.ts';
 import { eventually, getJson, postJson, startTestApp, startTestWorker, type TestApp } from '../helpers/app.ts';
