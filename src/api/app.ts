@@ -8,6 +8,7 @@ import { autoRouter } from './routes/auto.ts';
 import { healthRouter } from './routes/health.ts';
 import { publishRouter } from './routes/publish.ts';
 import { scaleRouter } from './routes/scale.ts';
+import { seriesRouter } from './routes/series.ts';
 
 export interface AppDeps {
   config: Config;
@@ -37,6 +38,7 @@ export function makeApp(deps: AppDeps): Express {
   app.use(publishRouter({ ...ingest, apiToken: config.apiToken, now }));
   app.use(autoRouter({ ...ingest, apiToken: config.apiToken, now }));
   app.use(scaleRouter({ pool, config }));
+  app.use(seriesRouter({ pool }));
 
   app.use(notFound);
   app.use(errorHandler(logger));
