@@ -9,6 +9,7 @@ COPY tsconfig.json .gmrc ./
 COPY migrations ./migrations
 COPY sql ./sql
 COPY src ./src
+COPY public ./public
 USER node
 EXPOSE 3000
 CMD ["node", "--import", "tsx", "src/main.ts"]

@@ -5,6 +5,7 @@ import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { autoRouter } from './routes/auto.ts';
+import { dashboardRouter } from './routes/dashboard.ts';
 import { healthRouter } from './routes/health.ts';
 import { publishRouter } from './routes/publish.ts';
 import { scaleRouter } from './routes/scale.ts';
@@ -39,6 +40,8 @@ export function makeApp(deps: AppDeps): Express {
   app.use(autoRouter({ ...ingest, apiToken: config.apiToken, now }));
   app.use(scaleRouter({ pool, config }));
   app.use(seriesRouter({ pool }));
+  // The built-in page and its files, after the API so no file can shadow a route.
+  app.use(dashboardRouter());
 
   app.use(notFound);
   app.use(errorHandler(logger));
