@@ -31,7 +31,6 @@ export function makeApp(deps: AppDeps): Express {
 
   app.use(healthRouter(deps.isReady));
   app.use(corsPolicy(config.corsOrigins));
-  app.use(express.json({ limit: '16kb' }));
 
   const ingest = { pool, caps: config.caps, logger };
   app.use(publishRouter({ ...ingest, apiToken: config.apiToken, now }));
