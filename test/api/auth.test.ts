@@ -21,7 +21,7 @@ describe('with AMI_API_TOKEN set', () => {
   afterAll(async () => app?.close());
 
   it('refuses a mutating call without the bearer token or with a wrong one, with 401 and nothing written', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Basic ${TOKEN}` }, { authorization: `Bearer ${TOKEN}x` }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Basic ${TOKEN}` }, { authorization: `Bearer ${TOKEN}x` }]) {
       const res = await postJson(`${app.url}/api/ami/publish-once`, body, headers);
       expect(res.status, JSON.stringify(headers)).toBe(401);
       expect(res.body).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
