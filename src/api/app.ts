@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { errorHandler, notFound } from './errors.ts';
+import { eventsRouter } from './routes/events.ts';
 import { healthRouter } from './routes/health.ts';
 import { publishRouter } from './routes/publish.ts';
 import { scaleRouter } from './routes/scale.ts';
@@ -35,6 +36,7 @@ export function makeApp(deps: AppDeps): Express {
   const ingest = { pool, caps: config.caps, logger };
   app.use(publishRouter({ ...ingest, apiToken: config.apiToken, now }));
   app.use(scaleRouter({ pool, config }));
+  app.use(eventsRouter({ pool, apiToken: config.apiToken, now }));
 
   app.use(notFound);
   app.use(errorHandler(logger));
