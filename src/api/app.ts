@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { eventsRouter } from './routes/events.ts';
 import { healthRouter } from './routes/health.ts';
+import { kpiRouter } from './routes/kpi.ts';
 import { publishRouter } from './routes/publish.ts';
 import { scaleRouter } from './routes/scale.ts';
 
@@ -37,6 +38,7 @@ export function makeApp(deps: AppDeps): Express {
   app.use(publishRouter({ ...ingest, apiToken: config.apiToken, now }));
   app.use(scaleRouter({ pool, config }));
   app.use(eventsRouter({ pool, apiToken: config.apiToken, now }));
+  app.use(kpiRouter({ pool, now }));
 
   app.use(notFound);
   app.use(errorHandler(logger));

@@ -158,3 +158,11 @@ describe('POST /api/ami/events/:id/end', () => {
     expect(after.rows).toEqual(before.rows);
   });
 });
+
+describe('reading without a token', () => {
+  it('serves quickcheck to anyone while events need the operator token', async () => {
+    const res = await getJson(`${app.url}/api/ami/kpi/quickcheck?tenantId=EVT`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ ok: true, tenantId: 'EVT', latestInterval: null, reportingSummary: { expectedMeters: 100, reportingMeters: 0 } });
+  });
+});
