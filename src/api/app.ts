@@ -1,7 +1,8 @@
 import cors from 'cors';
-import express, { type Express } from 'express';
+import express, { Router, type Express } from 'express';
 import type { Config } from '../config.ts';
 import type { Pool } from '../db/pool.ts';
+import type { GraphQLService } from '../graphql.ts';
 import type { Logger } from '../logger.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { eventsRouter } from './routes/events.ts';
@@ -18,6 +19,8 @@ export interface AppDeps {
   isReady: () => Promise<boolean>;
   /** The wall clock; tests pass a fixed one. */
   now?: () => Date;
+  /** PostGraphile (`createGraphQL`): served at /graphql and /graphiql when given. */
+  graphql?: GraphQLService;
 }
 
 /**
@@ -32,6 +35,8 @@ export function makeApp(deps: AppDeps): Express {
 
   app.use(healthRouter(deps.isReady));
   app.use(corsPolicy(config.corsOrigins));
+  // GraphQL reads its own bodies (grafserv, 64 kB), before the REST parser.
+  if (deps.graphql) app.use(graphqlRouter(deps.graphql, logger));
   app.use(express.json({ limit: '16kb' }));
 
   const ingest = { pool, caps: config.caps, logger };
@@ -43,6 +48,17 @@ export function makeApp(deps: AppDeps): Express {
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;
+}
+
+/**
+ * /graphql, /graphiql and Ruru's assets. Without websockets grafserv needs no
+ * HTTP server: `addTo` mounts its handler at once on this router, which sits
+ * at its place in the middleware order.
+ */
+function graphqlRouter(graphql: GraphQLService, logger: Logger): Router {
+  const router = Router();
+  graphql.serv.addTo(router as unknown as Express, null, false).catch((error: unknown) => logger.error({ err: error }, 'GraphQL mount failed'));
+  return router;
 }
 
 /**
