@@ -1,5 +1,5 @@
 --! Previous: sha1:213e2bc1c873922d03c8f192bf8a7cdfaced24db
---! Hash: sha1:f6ece6e3956940652edcaa91eac0319e094e863b
+--! Hash: sha1:15b69576e8cd5f612d0a45f947b49e260ffe7788
 --! Message: KPI views: schema ami_kpi for quickcheck and GraphQL, read-only role ami_kpi_reader
 
 -- The KPIs of the data plane, as SQL the REST quickcheck and the GraphQL API
@@ -71,42 +71,6 @@ create function ami_kpi_private.stale_bucket(last_read_at timestamptz, reference
 comment on function ami_kpi_private.stale_bucket(timestamptz, timestamptz) is
   'Stale bucket of a meter whose newest read (as of reference) is last_read_at: current (age 0), staleOver15m (15 min <= age < 1 h), staleOver1h (< 4 h), staleOver4h (< 24 h), staleOver24h, or neverReported (null).';
 
--- Whether the meter has a read on one of the quarter hours from_at..to_at.
--- Probing each quarter hour is one primary-key lookup (tenant, read_at,
--- meter); a range scan would read every meter's reads of the range instead.
-create function ami_kpi_private.has_read_between(p_tenant_id text, p_meter_id integer, p_from timestamptz, p_to timestamptz) returns boolean
-  language sql stable parallel safe
-  as $$
-    select exists (
-      select 1
-        from generate_series(p_to, p_from, interval '-15 minutes') as q(read_at)
-       where (select true from public.meter_reads_electric r
-               where r.tenant_id = p_tenant_id and r.read_at = q.read_at and r.meter_id = p_meter_id)
-    )
-  $$;
-comment on function ami_kpi_private.has_read_between(text, integer, timestamptz, timestamptz) is
-  'True when the meter has a read on a quarter hour in [p_from, p_to] (p_to aligned); one primary-key probe per quarter hour, stopping at the first hit.';
-
--- The bucket of a meter as of a past interval p_at, for a meter whose newest
--- read is later than p_at (so ami_meter_last_reads cannot answer). Bounded
--- windows, nearest first: at most 1 + 3 + 12 + 80 probes, then one forward
--- scan that stops at the meter's first read older than 24 hours.
-create function ami_kpi_private.stale_bucket_as_of(p_tenant_id text, p_meter_id integer, p_at timestamptz) returns text
-  language sql stable parallel safe
-  as $$
-    select case
-      when ami_kpi_private.has_read_between(p_tenant_id, p_meter_id, p_at, p_at) then 'current'
-      when ami_kpi_private.has_read_between(p_tenant_id, p_meter_id, p_at - interval '45 minutes', p_at - interval '15 minutes') then 'staleOver15m'
-      when ami_kpi_private.has_read_between(p_tenant_id, p_meter_id, p_at - interval '3 hours 45 minutes', p_at - interval '1 hour') then 'staleOver1h'
-      when ami_kpi_private.has_read_between(p_tenant_id, p_meter_id, p_at - interval '23 hours 45 minutes', p_at - interval '4 hours') then 'staleOver4h'
-      when exists (select 1 from public.meter_reads_electric r
-                    where r.tenant_id = p_tenant_id and r.read_at <= p_at - interval '24 hours' and r.meter_id = p_meter_id) then 'staleOver24h'
-      else 'neverReported'
-    end
-  $$;
-comment on function ami_kpi_private.stale_bucket_as_of(text, integer, timestamptz) is
-  'Stale bucket of one meter as of the interval p_at, from the reads table (for a past interval, when the meter has reported since).';
-
 --------------------------------------------------------------------------------
 -- Registry indexes for the KPIs: expected meters per feeder is an index-only
 -- scan, and "has this tenant retired meters" one probe of a (usually empty)
@@ -145,7 +109,7 @@ comment on column ami_kpi.feeder_kpi.tenant_id is 'The tenant.';
 comment on column ami_kpi.feeder_kpi.read_at is 'The interval (its read_at); null when the tenant has no reads yet.';
 comment on column ami_kpi.feeder_kpi.feeder_id is 'The feeder.';
 comment on column ami_kpi.feeder_kpi.expected_meters is 'Active meters of the feeder in the registry: the meters expected to report.';
-comment on column ami_kpi.feeder_kpi.reporting_meters is 'Meters of the feeder with a read in the interval.';
+comment on column ami_kpi.feeder_kpi.reporting_meters is 'Active meters of the feeder with a read in the interval (the reads of meters retired from a shrunk fleet count nowhere).';
 comment on column ami_kpi.feeder_kpi.missing_meters is 'expected_meters - reporting_meters (never below 0).';
 comment on column ami_kpi.feeder_kpi.reporting_rate_pct is '100 * reporting_meters / expected_meters, 2 decimals; null without expected meters.';
 comment on column ami_kpi.feeder_kpi.total_kwh is 'Energy of the reporting meters in the interval, kWh, 4 decimals.';
@@ -208,140 +172,256 @@ comment on column ami_kpi.interval_kpi.stale_over_24h is 'Newest read 24 hours o
 comment on column ami_kpi.interval_kpi.never_reported is 'Expected meters with no read up to the interval. The six buckets add up to expected_meters.';
 comment on column ami_kpi.interval_kpi.feeders is 'The same figures per feeder, by feeder id.';
 
--- How the stale buckets are counted:
---  * the interval is the newest with reads (or later): ami_meter_last_reads,
---    kept by the ingest, is each meter's newest read as of the interval. Only
---    the meters that are not current are looked at (a scan of that narrow
---    table, then registry lookups for the few found), and current is the rest.
---  * a past interval: meters without a read in it are found with one pass
---    over the interval; each of those whose newest read is later than the
---    interval is placed by stale_bucket_as_of (bounded probes).
--- The two branches are exclusive; each is gated by a one-time filter, so
--- only one runs.
+-- Intermediate figures of interval_kpis_at, per feeder.
+create type ami_kpi_private.feeder_reads as (
+  feeder_id integer,
+  expected integer,
+  reporting integer,
+  kwh double precision,
+  baseline double precision,
+  voltage_sum double precision,
+  voltage_min double precision,
+  voltage_max double precision,
+  under_114 integer,
+  over_126 integer
+);
+comment on type ami_kpi_private.feeder_reads is 'One feeder in one interval: its active meters, and the sums of its reads.';
+
+create type ami_kpi_private.feeder_stale as (
+  feeder_id integer,
+  not_current integer,
+  over_15m integer,
+  over_1h integer,
+  over_4h integer,
+  over_24h integer,
+  never integer
+);
+comment on type ami_kpi_private.feeder_stale is 'One feeder in one interval: its active meters that are not current, by stale bucket.';
+
+-- The figures of one interval, in steps (each EXECUTE is planned with the
+-- actual tenant and interval):
+--  1. the interval's reads and the active meters, per feeder: key range scans
+--     only (enable_seqscan off: on a server with one large tenant the
+--     statistics can claim an interval of a small one holds a million rows,
+--     and a scan of the whole table follows);
+--  2. the meters that are not current, by feeder and by stale bucket:
+--     a. every active meter reported in the interval (no retired meter, and
+--        as many reads as expected meters): none, nothing more to read (the
+--        usual case, whichever the interval);
+--     b. the newest interval, no retired meter: every registered meter is
+--        expected, so a feeder's meters that are not current are its missing
+--        meters. One scan of ami_meter_last_reads (kept by the ingest: each
+--        meter's newest read as of the interval; the planner picks a
+--        sequential scan for a large tenant) gives the bucket counts and the
+--        never-reported meters, whose feeders are then looked up;
+--     c. the newest interval with retired meters: the same scan collects the
+--        meters that are not current, then the registry gives feeder and
+--        status of each;
+--     d. a past interval with missing meters: the meters without a read in
+--        it (one pass over the interval). For each of those that has reported
+--        since, its newest read as of the interval is found by bounded
+--        probes: one primary-key lookup per quarter hour of the day before
+--        (newest first, at most 95), then, if none, one forward scan that
+--        stops at its first read older than a day (staleOver24h) or finds
+--        none (neverReported);
+--  3. the totals and the feeder rows, from 1 and 2.
 create function ami_kpi.interval_kpis_at(tenant_id text, read_at timestamptz) returns ami_kpi.interval_kpi
-  language plpgsql stable parallel safe
-  -- Every statement here reads key ranges (an interval of the reads, a
-  -- tenant's slice of the registry): index scans whatever the statistics
-  -- say, and no JIT compilation, which costs more than these queries.
+  -- Parallel unsafe: it changes a setting (set_config) between its statements.
+  language plpgsql stable parallel unsafe
   set enable_seqscan = off
+  -- JIT compilation costs more than these queries take.
   set jit = off
   as $fn$
   declare
+    figures ami_kpi_private.feeder_reads[];
+    stale ami_kpi_private.feeder_stale[];
+    -- The tenant's bucket totals: not current, 15m, 1h, 4h, 24h, never.
+    totals integer[];
+    newest timestamptz;
+    retired boolean;
+    every_meter_reported boolean;
+    dark_meters integer[];
+    dark_last_reads timestamptz[];
     result ami_kpi.interval_kpi;
   begin
-    -- EXECUTE plans with the actual tenant and interval (a custom plan): a
-    -- generic plan guesses how many rows a tenant has and, on a server with
-    -- several tenants, scans them all.
+    -- Meters retired by a shrunk fleet are not expected: their reads, if any,
+    -- are left out below (only then is the registry consulted per read).
+    retired := exists (select 1 from public.ami_meters x where x.tenant_id = interval_kpis_at.tenant_id and not x.active);
+
+    -- Step 1.
     execute $sql$
-    with newest as (
-      select max(r.read_at) as read_at from public.meter_reads_electric r where r.tenant_id = $1
-    ),
-    reads as (
-      select r.feeder_id,
-             count(*)::integer as reporting,
-             sum(r.kwh::double precision) as kwh,
-             sum(r.baseline_kwh::double precision) as baseline,
-             sum(r.voltage::double precision) as voltage_sum,
-             min(r.voltage)::double precision as voltage_min,
-             max(r.voltage)::double precision as voltage_max,
-             (count(*) filter (where r.voltage < 114))::integer as under_114,
-             (count(*) filter (where r.voltage > 126))::integer as over_126
-        from public.meter_reads_electric r
-       where r.tenant_id = $1 and r.read_at = $2
-       group by r.feeder_id
-    ),
-    expected as (
-      select m.feeder_id, count(*)::integer as meters
-        from public.ami_meters m
-       where m.tenant_id = $1 and m.active
-       group by m.feeder_id
-    ),
-    not_current as (
-      select m.feeder_id, ami_kpi_private.stale_bucket(l.last_read_at, $2) as bucket
-        from public.ami_meter_last_reads l
-        join public.ami_meters m on m.tenant_id = l.tenant_id and m.meter_id = l.meter_id and m.active
-       where l.tenant_id = $1
-         and (l.last_read_at is null or l.last_read_at < $2 or $2 is null)
-         and ($2 is null or $2 >= coalesce((select n.read_at from newest n), '-infinity'))
-         -- Every active meter reported: nobody is stale, skip the scan.
-         and ((select coalesce(sum(e.meters), 0) from expected e) <> (select coalesce(sum(r.reporting), 0) from reads r)
-              or exists (select 1 from public.ami_meters x where x.tenant_id = $1 and not x.active))
-      union all
-      select m.feeder_id,
-             case when l.last_read_at is null or l.last_read_at < $2
-                  then ami_kpi_private.stale_bucket(l.last_read_at, $2)
-                  else ami_kpi_private.stale_bucket_as_of($1, m.meter_id, $2)
-             end
-        from public.ami_meters m
-        join public.ami_meter_last_reads l on l.tenant_id = m.tenant_id and l.meter_id = m.meter_id
-       where m.tenant_id = $1 and m.active
-         and $2 < (select n.read_at from newest n)
-         and not exists (select 1 from public.meter_reads_electric r
-                          where r.tenant_id = $1 and r.read_at = $2 and r.meter_id = m.meter_id)
-    ),
-    stale as (
-      select feeder_id,
-             (count(*) filter (where bucket <> 'current'))::integer as not_current,
-             (count(*) filter (where bucket = 'staleOver15m'))::integer as over_15m,
-             (count(*) filter (where bucket = 'staleOver1h'))::integer as over_1h,
-             (count(*) filter (where bucket = 'staleOver4h'))::integer as over_4h,
-             (count(*) filter (where bucket = 'staleOver24h'))::integer as over_24h,
-             (count(*) filter (where bucket = 'neverReported'))::integer as never
-        from not_current
-       group by feeder_id
-    ),
-    feeders as (
-      select f.feeder_id,
-             coalesce(e.meters, 0) as expected,
-             coalesce(r.reporting, 0) as reporting,
-             r.kwh, r.baseline, r.voltage_sum, r.voltage_min, r.voltage_max,
-             coalesce(r.under_114, 0) as under_114,
-             coalesce(r.over_126, 0) as over_126,
-             coalesce(s.not_current, 0) as not_current,
-             coalesce(s.over_15m, 0) as over_15m,
-             coalesce(s.over_1h, 0) as over_1h,
-             coalesce(s.over_4h, 0) as over_4h,
-             coalesce(s.over_24h, 0) as over_24h,
-             coalesce(s.never, 0) as never
+      with reads as (
+        select r.feeder_id,
+               count(*)::integer as reporting,
+               sum(r.kwh::double precision) as kwh,
+               sum(r.baseline_kwh::double precision) as baseline,
+               sum(r.voltage::double precision) as voltage_sum,
+               min(r.voltage)::double precision as voltage_min,
+               max(r.voltage)::double precision as voltage_max,
+               (count(*) filter (where r.voltage < 114))::integer as under_114,
+               (count(*) filter (where r.voltage > 126))::integer as over_126
+          from public.meter_reads_electric r
+         where r.tenant_id = $1 and r.read_at = $2
+           and (not $3 or exists (select 1 from public.ami_meters a
+                                   where a.tenant_id = $1 and a.meter_id = r.meter_id and a.active))
+         group by r.feeder_id
+      ),
+      expected as (
+        select m.feeder_id, count(*)::integer as meters
+          from public.ami_meters m
+         where m.tenant_id = $1 and m.active
+         group by m.feeder_id
+      )
+      select coalesce(array_agg(row(
+               f.feeder_id, coalesce(e.meters, 0), coalesce(r.reporting, 0),
+               r.kwh, r.baseline, r.voltage_sum, r.voltage_min, r.voltage_max,
+               coalesce(r.under_114, 0), coalesce(r.over_126, 0)
+             )::ami_kpi_private.feeder_reads order by f.feeder_id), '{}')
         from public.ami_feeders f
         left join expected e on e.feeder_id = f.feeder_id
         left join reads r on r.feeder_id = f.feeder_id
-        left join stale s on s.feeder_id = f.feeder_id
        where f.tenant_id = $1
-    )
-    select $1, $2,
-           coalesce(sum(expected), 0)::integer,
-           coalesce(sum(reporting), 0)::integer,
-           coalesce(sum(greatest(expected - reporting, 0)), 0)::integer,
-           ami_kpi_private.pct(sum(reporting), sum(expected)),
-           coalesce(ami_kpi_private.round_to(sum(kwh), 4), 0),
-           ami_kpi_private.round_to(sum(kwh) / nullif(sum(reporting), 0), 4),
-           coalesce(ami_kpi_private.round_to(sum(baseline), 4), 0),
-           ami_kpi_private.pct(sum(kwh) - sum(baseline), sum(baseline)),
-           ami_kpi_private.round_to(sum(voltage_sum) / nullif(sum(reporting), 0), 2),
-           min(voltage_min),
-           max(voltage_max),
-           coalesce(sum(under_114), 0)::integer,
-           coalesce(sum(over_126), 0)::integer,
-           coalesce(sum(expected - not_current), 0)::integer,
-           coalesce(sum(over_15m), 0)::integer,
-           coalesce(sum(over_1h), 0)::integer,
-           coalesce(sum(over_4h), 0)::integer,
-           coalesce(sum(over_24h), 0)::integer,
-           coalesce(sum(never), 0)::integer,
+    $sql$ into figures using tenant_id, read_at, retired;
+
+    -- Step 2.
+    execute 'select max(r.read_at) from public.meter_reads_electric r where r.tenant_id = $1' into newest using tenant_id;
+    select coalesce(sum(f.expected), 0) = coalesce(sum(f.reporting), 0) into every_meter_reported from unnest(figures) f;
+
+    if every_meter_reported and read_at is not null and not retired then
+      -- a.
+      stale := '{}';
+    elsif read_at is not null and read_at < coalesce(newest, '-infinity') then
+      -- d.
+      execute $sql$
+        select coalesce(array_agg(row(s.feeder_id, s.not_current, s.over_15m, s.over_1h, s.over_4h, s.over_24h, s.never)::ami_kpi_private.feeder_stale), '{}')
+          from (
+            select b.feeder_id,
+                   (count(*) filter (where b.bucket <> 'current'))::integer as not_current,
+                   (count(*) filter (where b.bucket = 'staleOver15m'))::integer as over_15m,
+                   (count(*) filter (where b.bucket = 'staleOver1h'))::integer as over_1h,
+                   (count(*) filter (where b.bucket = 'staleOver4h'))::integer as over_4h,
+                   (count(*) filter (where b.bucket = 'staleOver24h'))::integer as over_24h,
+                   (count(*) filter (where b.bucket = 'neverReported'))::integer as never
+              from (
+                select missing.feeder_id,
+                       case
+                         -- Its newest read of all is older than the interval: that is the one.
+                         when missing.last_read_at is null or missing.last_read_at < $2
+                           then ami_kpi_private.stale_bucket(missing.last_read_at, $2)
+                         when within_day.read_at is not null
+                           then ami_kpi_private.stale_bucket(within_day.read_at, $2)
+                         when exists (select 1 from public.meter_reads_electric r
+                                       where r.tenant_id = $1 and r.read_at <= $2 - interval '24 hours' and r.meter_id = missing.meter_id)
+                           then 'staleOver24h'
+                         else 'neverReported'
+                       end as bucket
+                  from (
+                    select m.meter_id, m.feeder_id, l.last_read_at
+                      from public.ami_meters m
+                      join public.ami_meter_last_reads l on l.tenant_id = m.tenant_id and l.meter_id = m.meter_id
+                     where m.tenant_id = $1 and m.active
+                       and not exists (select 1 from public.meter_reads_electric r
+                                        where r.tenant_id = $1 and r.read_at = $2 and r.meter_id = m.meter_id)
+                  ) missing
+                  -- Its newest read in the day before, for a meter that has
+                  -- reported since: one primary-key probe per quarter hour,
+                  -- newest first, stopping at the first found.
+                  left join lateral (
+                    select q.read_at
+                      from generate_series($2 - interval '15 minutes', $2 - interval '23 hours 45 minutes', interval '-15 minutes') as q(read_at)
+                     where missing.last_read_at > $2
+                       and exists (select 1 from public.meter_reads_electric r
+                                    where r.tenant_id = $1 and r.read_at = q.read_at and r.meter_id = missing.meter_id)
+                     limit 1
+                  ) within_day on true
+              ) b
+             group by b.feeder_id
+          ) s
+      $sql$ into stale using tenant_id, read_at;
+    else
+      perform set_config('enable_seqscan', 'on', true);
+      execute $sql$
+        select array[(count(*) filter (where b.bucket <> 'current'))::integer,
+                     (count(*) filter (where b.bucket = 'staleOver15m'))::integer,
+                     (count(*) filter (where b.bucket = 'staleOver1h'))::integer,
+                     (count(*) filter (where b.bucket = 'staleOver4h'))::integer,
+                     (count(*) filter (where b.bucket = 'staleOver24h'))::integer,
+                     (count(*) filter (where b.bucket = 'neverReported'))::integer],
+               coalesce(array_agg(b.meter_id) filter (where $3 or b.bucket = 'neverReported'), '{}'),
+               coalesce(array_agg(b.last_read_at) filter (where $3 or b.bucket = 'neverReported'), '{}')
+          from (select l.meter_id, l.last_read_at, ami_kpi_private.stale_bucket(l.last_read_at, $2) as bucket
+                  from public.ami_meter_last_reads l
+                 where l.tenant_id = $1 and (l.last_read_at is null or $2 is null or l.last_read_at < $2)) b
+      $sql$ into totals, dark_meters, dark_last_reads using tenant_id, read_at, retired;
+      perform set_config('enable_seqscan', 'off', true);
+      -- The registry for the meters collected: all of them (c), or only the
+      -- never-reported ones (b), usually none.
+      execute $sql$
+        select coalesce(array_agg(row(s.feeder_id, s.not_current, s.over_15m, s.over_1h, s.over_4h, s.over_24h, s.never)::ami_kpi_private.feeder_stale), '{}')
+          from (
+            select m.feeder_id,
+                   (count(*) filter (where b.bucket <> 'current'))::integer as not_current,
+                   (count(*) filter (where b.bucket = 'staleOver15m'))::integer as over_15m,
+                   (count(*) filter (where b.bucket = 'staleOver1h'))::integer as over_1h,
+                   (count(*) filter (where b.bucket = 'staleOver4h'))::integer as over_4h,
+                   (count(*) filter (where b.bucket = 'staleOver24h'))::integer as over_24h,
+                   (count(*) filter (where b.bucket = 'neverReported'))::integer as never
+              from (select d.meter_id, ami_kpi_private.stale_bucket(d.last_read_at, $2) as bucket
+                      from unnest($3::integer[], $4::timestamptz[]) as d(meter_id, last_read_at)) b
+              join public.ami_meters m on m.tenant_id = $1 and m.meter_id = b.meter_id and m.active
+             group by m.feeder_id
+          ) s
+      $sql$ into stale using tenant_id, read_at, dark_meters, dark_last_reads;
+      if not retired then
+        -- b: a feeder's meters that are not current are its missing ones.
+        select coalesce(array_agg(row(f.feeder_id, greatest(f.expected - f.reporting, 0), null, null, null, null, coalesce(s.never, 0))::ami_kpi_private.feeder_stale), '{}')
+          into stale
+          from unnest(figures) f
+          left join unnest(stale) s on s.feeder_id = f.feeder_id;
+      else
+        -- c: the scan counted retired meters too; the registry's answer holds.
+        totals := null;
+      end if;
+    end if;
+    if totals is null then
+      select array[coalesce(sum(s.not_current), 0), coalesce(sum(s.over_15m), 0), coalesce(sum(s.over_1h), 0),
+                   coalesce(sum(s.over_4h), 0), coalesce(sum(s.over_24h), 0), coalesce(sum(s.never), 0)]::integer[]
+        into totals
+        from unnest(stale) s;
+    end if;
+
+    -- Step 3.
+    select interval_kpis_at.tenant_id, interval_kpis_at.read_at,
+           coalesce(sum(f.expected), 0)::integer,
+           coalesce(sum(f.reporting), 0)::integer,
+           coalesce(sum(greatest(f.expected - f.reporting, 0)), 0)::integer,
+           ami_kpi_private.pct(sum(f.reporting), sum(f.expected)),
+           coalesce(ami_kpi_private.round_to(sum(f.kwh), 4), 0),
+           ami_kpi_private.round_to(sum(f.kwh) / nullif(sum(f.reporting), 0), 4),
+           coalesce(ami_kpi_private.round_to(sum(f.baseline), 4), 0),
+           ami_kpi_private.pct(sum(f.kwh) - sum(f.baseline), sum(f.baseline)),
+           ami_kpi_private.round_to(sum(f.voltage_sum) / nullif(sum(f.reporting), 0), 2),
+           min(f.voltage_min),
+           max(f.voltage_max),
+           coalesce(sum(f.under_114), 0)::integer,
+           coalesce(sum(f.over_126), 0)::integer,
+           (coalesce(sum(f.expected), 0) - totals[1])::integer,
+           totals[2], totals[3], totals[4], totals[5], totals[6],
            coalesce(array_agg(row(
-             $1, $2, feeder_id, expected, reporting, greatest(expected - reporting, 0),
-             ami_kpi_private.pct(reporting, expected),
-             coalesce(ami_kpi_private.round_to(kwh, 4), 0),
-             coalesce(ami_kpi_private.round_to(baseline, 4), 0),
-             ami_kpi_private.pct(kwh - baseline, baseline),
-             ami_kpi_private.round_to(kwh / nullif(reporting, 0), 4),
-             ami_kpi_private.round_to(voltage_sum / nullif(reporting, 0), 2),
-             voltage_min, voltage_max, under_114, over_126,
-             not_current - never, never
-           )::ami_kpi.feeder_kpi order by feeder_id) filter (where feeder_id is not null), '{}')
-      from feeders
-    $sql$ into result using tenant_id, read_at;
+             interval_kpis_at.tenant_id, interval_kpis_at.read_at, f.feeder_id, f.expected, f.reporting,
+             greatest(f.expected - f.reporting, 0),
+             ami_kpi_private.pct(f.reporting, f.expected),
+             coalesce(ami_kpi_private.round_to(f.kwh, 4), 0),
+             coalesce(ami_kpi_private.round_to(f.baseline, 4), 0),
+             ami_kpi_private.pct(f.kwh - f.baseline, f.baseline),
+             ami_kpi_private.round_to(f.kwh / nullif(f.reporting, 0), 4),
+             ami_kpi_private.round_to(f.voltage_sum / nullif(f.reporting, 0), 2),
+             f.voltage_min, f.voltage_max, f.under_114, f.over_126,
+             coalesce(s.not_current - s.never, 0), coalesce(s.never, 0)
+           )::ami_kpi.feeder_kpi order by f.feeder_id) filter (where f.feeder_id is not null), '{}')
+      into result
+      from unnest(figures) f
+      left join unnest(stale) s on s.feeder_id = f.feeder_id;
     return result;
   end
   $fn$;
@@ -349,7 +429,7 @@ comment on function ami_kpi.interval_kpis_at(text, timestamptz) is
   'The KPIs of a tenant for one interval (read_at on the tenant''s interval boundary): reporting summary, stale buckets by the age of each meter''s newest read measured from that interval, energy, voltage, and every feeder. A tenant without a fleet gives zeros.';
 
 create function ami_kpi.feeder_kpis_at(tenant_id text, read_at timestamptz) returns setof ami_kpi.feeder_kpi
-  language sql stable parallel safe
+  language sql stable parallel unsafe
   as $$ select f.* from unnest((ami_kpi.interval_kpis_at($1, $2)).feeders) as f $$;
 comment on function ami_kpi.feeder_kpis_at(text, timestamptz) is
   'The KPIs of each feeder of a tenant for one interval, by feeder id.';

@@ -65,6 +65,12 @@ beforeAll(async () => {
     await insertRead('LATER', Number(meter), at(-15));
   }
   await insertRead('LATER', 8, at(-15));
+  // SHRUNK: 8 meters, then the fleet shrinks to 6; meter 7 had reported at T.
+  await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: 'SHRUNK', meterCount: 8, feederCount: 2 }));
+  for (const meter of [1, 2, 3, 7]) await insertRead('SHRUNK', meter, T);
+  await insertRead('SHRUNK', 4, at(30));
+  await insertRead('SHRUNK', 5, at(120));
+  await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: 'SHRUNK', meterCount: 6, feederCount: 2 }));
   app = await startTestApp(db, { now: () => clock });
 });
 afterAll(async () => app?.close());
@@ -116,6 +122,16 @@ describe('staleMetersBuckets', () => {
     // older reads only (3 days before), and meter 1 (read at T - 3 days) is over 24 h.
     const earlier = await quickcheck('LATER', at(60));
     expect(earlier.staleMetersBuckets).toEqual({ current: 1, staleOver15m: 0, staleOver1h: 0, staleOver4h: 1, staleOver24h: 4, neverReported: 2 });
+  });
+
+  it('counts only the active meters once a fleet has shrunk, reads of retired meters included nowhere', async () => {
+    const body = await quickcheck('SHRUNK');
+    expect(body.reportingSummary).toEqual({ expectedMeters: 6, reportingMeters: 3, missingMeters: 3, reportingRatePct: 50 });
+    expect(body.staleMetersBuckets).toEqual({ current: 3, staleOver15m: 1, staleOver1h: 1, staleOver4h: 0, staleOver24h: 0, neverReported: 1 });
+    const feeders = Object.fromEntries(body.feeders.map((f: { feederId: number }) => [f.feederId, f]));
+    expect(feeders[1]).toMatchObject({ expectedMeters: 3, reportingMeters: 2, staleMeters: 1, neverReported: 0 });
+    expect(feeders[2]).toMatchObject({ expectedMeters: 3, reportingMeters: 1, staleMeters: 1, neverReported: 1 });
+    expect(body.energy.totalKwh).toBeCloseTo(0.9, 4);
   });
 
   it('answers a tenant without data with zeros and latestInterval null', async () => {
