@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Runner } from 'graphile-worker';
 import { loadConfig } from '../../src/config.ts';
 import { publishTick } from '../../src/ingest/publishTick.ts';
 import type { RequestedBy } from '../../src/db/ticks.ts';
@@ -20,7 +19,7 @@ const T0 = new Date('2026-11-26T10:00:00Z'); // a Thursday morning
 const t = (minutes: number) => new Date(T0.getTime() + minutes * MINUTE);
 let clock = t(1);
 let app: TestApp;
-let worker: Runner;
+let worker: Awaited<ReturnType<typeof startTestWorker>>;
 
 async function publish(readAt: Date, requestedBy: RequestedBy = 'manual'): Promise<void> {
   const config = loadConfig({ DATABASE_URL: db.url });

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool.ts';
 import { endEvent, fleetFeederCount, insertEvent, listEvents, type GridEvent } from '../../db/events.ts';
@@ -81,8 +81,10 @@ export function eventJson(event: GridEvent) {
 export function eventsRouter(deps: { pool: Pool; apiToken: string | undefined; now: () => Date }): Router {
   const router = Router();
   const operator = requireOperator(deps.apiToken);
+  // Bodies are parsed after the operator check (a no-op when the app already parsed it).
+  const json = express.json({ limit: '16kb' });
 
-  router.post('/api/ami/events', operator, async (req, res) => {
+  router.post('/api/ami/events', operator, json, async (req, res) => {
     const body = parseBody(createSchema, req);
     const startsAt = body.startsAt ?? deps.now();
     const endsAt = body.endsAt ?? (body.durationMinutes !== undefined ? new Date(startsAt.getTime() + body.durationMinutes * 60_000) : null);
@@ -112,7 +114,7 @@ export function eventsRouter(deps: { pool: Pool; apiToken: string | undefined; n
     res.json({ ok: true, events: events.map(eventJson) });
   });
 
-  router.post('/api/ami/events/:id/end', operator, async (req, res) => {
+  router.post('/api/ami/events/:id/end', operator, json, async (req, res) => {
     const { id } = parseParams(idSchema, req.params);
     const body = req.body === undefined ? {} : parseBody(endSchema, req);
     const now = deps.now();
