@@ -101,7 +101,8 @@ function pageSizeCapPlugin(max: number): GraphileConfig.Plugin {
               ...arg,
               description: build.wrapDescription(`${arg.description ?? ''} At most ${max}.`.trim(), 'arg'),
               applyPlan(parent, $target, input, info) {
-                const capped = { ...input, getRaw: (path?: string | string[]) => lambda(input.getRaw(path as never), validate, true) };
+                // The check may throw, so the lambda is not marked sync-and-safe.
+                const capped = { ...input, getRaw: (path?: string | string[]) => lambda(input.getRaw(path as never), validate) };
                 return applyPlan(parent, $target, capped as unknown as typeof input, info);
               },
             };
