@@ -4,11 +4,15 @@
  *
  *   BENCH_DATABASE_URL   superuser connection used to create a scratch database
  *                        (default postgres://postgres@127.0.0.1:5432/postgres)
- *   BENCH_SECTIONS       comma list of sections to run (default: all)
- *   BENCH_MILLION=0      skip the 1,000,000-meter tick
+ *   BENCH_SECTIONS       comma list of sections to run: ingest, kpi (default: all)
+ *   BENCH_MILLION=0      skip the 1,000,000-meter tick and KPI runs
+ *   BENCH_KPI_DAYS       days of history for the 25,000-meter KPI run (default 7)
  */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import pg from 'pg';
+import { makeApp } from '../src/api/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { migrateDatabase } from '../src/db/migrate.ts';
 import { createPool, type Pool } from '../src/db/pool.ts';
@@ -16,6 +20,7 @@ import { fleetProfiles, generateBatch, getAlignedIntervalTimestamp } from '../sr
 import { publishTick } from '../src/ingest/publishTick.ts';
 import { createLogger } from '../src/logger.ts';
 import { startWorker } from '../src/worker/runner.ts';
+import { appendInterval, loadHistory, registerFleet, type HistoryShape } from './history.ts';
 
 const logger = createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'warn', pretty: false });
 const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -145,12 +150,111 @@ async function ingestSection(): Promise<void> {
   }
 }
 
+/** Nearest-rank percentile. */
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
+};
+
+/** The real Express app on a loopback port, against the scratch database. */
+async function startApi(db: Scratch): Promise<{ url: string; close(): Promise<void> }> {
+  const config = loadConfig({ ...process.env, DATABASE_URL: db.url });
+  const app = makeApp({ config, pool: db.pool, logger, isReady: async () => true });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}
+
+/** `calls` sequential GET quickcheck calls (after 5 to warm up): p50, p95, max in ms. */
+async function timeQuickcheck(url: string, tenantId: string, calls: number, readAt?: Date) {
+  const target = `${url}/api/ami/kpi/quickcheck?tenantId=${tenantId}${readAt ? `&readAt=${readAt.toISOString()}` : ''}`;
+  let last: any;
+  for (let i = 0; i < 5; i++) last = await (await fetch(target)).json();
+  const times: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const started = performance.now();
+    const res = await fetch(target);
+    last = await res.json();
+    times.push(performance.now() - started);
+    if (res.status !== 200) throw new Error(`quickcheck answered ${res.status}: ${JSON.stringify(last)}`);
+  }
+  return { p50: percentile(times, 0.5), p95: percentile(times, 0.95), max: Math.max(...times), body: last };
+}
+
+async function kpiScenario(label: string, shape: HistoryShape): Promise<string[]> {
+  const db = await scratchDatabase(label);
+  const api = await startApi(db);
+  const rows: string[] = [];
+  const fleet = `${fmt(shape.meterCount)} meters, ${fmt(shape.intervals)} intervals of history`;
+  const row = (what: string, t: { p50: number; p95: number; max: number; body: any }) =>
+    rows.push(`| ${fleet} | ${what} | ${fmt(t.p50, 1)} ms | ${fmt(t.p95, 1)} ms | ${fmt(t.max, 1)} ms | ${fmt(t.body.reportingSummary.reportingMeters)}/${fmt(t.body.reportingSummary.expectedMeters)} |`);
+  try {
+    let started = performance.now();
+    await registerFleet(db.pool, shape);
+    const registerS = (performance.now() - started) / 1000;
+    started = performance.now();
+    await loadHistory(db.pool, shape);
+    const loadS = (performance.now() - started) / 1000;
+    started = performance.now();
+    // What autovacuum does on its own after bulk inserts (visibility map, statistics).
+    await db.pool.query('vacuum analyze meter_reads_electric, ami_meters, ami_meter_last_reads, ami_ticks');
+    const vacuumS = (performance.now() - started) / 1000;
+    const reads = shape.meterCount * shape.intervals;
+    console.log(`${label}: registered ${fmt(shape.meterCount)} meters in ${fmt(registerS, 1)} s; loaded ${fmt(reads)} reads in ${fmt(loadS, 1)} s (${fmt(reads / loadS)} reads/s); vacuum analyze ${fmt(vacuumS, 1)} s`);
+
+    row('newest interval, every meter reporting', await timeQuickcheck(api.url, shape.tenantId, 50));
+    const back = Math.min(96, shape.intervals - 1);
+    row(`readAt = newest - ${back} intervals, every meter reporting`, await timeQuickcheck(api.url, shape.tenantId, 20, new Date(shape.latest.getTime() - back * QUARTER)));
+
+    // A comms outage (0.8 on feeder 2) in one more interval: stale meters to look up.
+    const outageAt = new Date(shape.latest.getTime() + QUARTER);
+    await appendInterval(db.pool, shape, outageAt, 2);
+    await db.pool.query('analyze meter_reads_electric, ami_meter_last_reads');
+    const outage = await timeQuickcheck(api.url, shape.tenantId, 50);
+    row('newest interval, comms outage on feeder 2 (ami_meter_last_reads scanned)', outage);
+    if (outage.body.staleMetersBuckets.staleOver15m === 0) throw new Error('the outage interval shows no stale meters');
+
+    // The same interval once a later one exists: the past path (reads table, bounded probes per missing meter).
+    await appendInterval(db.pool, shape, new Date(outageAt.getTime() + QUARTER), null);
+    const past = await timeQuickcheck(api.url, shape.tenantId, 10, outageAt);
+    row('readAt = that outage interval, one interval later (reads table probed per missing meter)', past);
+    if (past.body.staleMetersBuckets.staleOver15m !== outage.body.staleMetersBuckets.staleOver15m) throw new Error('the past outage interval shows other stale buckets');
+  } finally {
+    await api.close();
+    await db.drop();
+  }
+  return rows;
+}
+
+async function kpiSection(): Promise<void> {
+  console.log('\n## KPI: quickcheck latency over HTTP (sequential calls)\n');
+  // History ends two intervals back: the two intervals appended later are not in the future.
+  const latest = new Date(getAlignedIntervalTimestamp(15, new Date()).getTime() - 2 * QUARTER);
+  const days = Number(process.env.BENCH_KPI_DAYS ?? 7);
+  const rows = await kpiScenario('kpi25k', { tenantId: 'DEMO_TENANT', meterCount: 25_000, feederCount: 25, latest, intervals: days * 96, connections: 2 });
+  if (process.env.BENCH_MILLION !== '0') {
+    rows.push(...(await kpiScenario('kpi1m', { tenantId: 'MILLION', meterCount: 1_000_000, feederCount: 25, latest, intervals: 4, connections: 2 })));
+  }
+  console.log('\n| fleet | quickcheck of | p50 | p95 | max | reporting |');
+  console.log('|---|---|---|---|---|---|');
+  for (const row of rows) console.log(row);
+}
+
 async function main(): Promise<void> {
   const { rows } = await new pg.Pool({ connectionString: adminUrl, max: 1 }).query('show server_version');
   console.log(`# npm run bench: ${new Date().toISOString().slice(0, 10)}`);
   console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB; Node ${process.version}; PostgreSQL ${rows[0].server_version}`);
-  const sections = (process.env.BENCH_SECTIONS ?? 'ingest').split(',');
+  const sections = (process.env.BENCH_SECTIONS ?? 'ingest,kpi').split(',').map((section) => section.trim());
   if (sections.includes('ingest')) await ingestSection();
+  if (sections.includes('kpi')) await kpiSection();
   process.exit(0);
 }
 

@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
 import { isMigrated, latestMigrationHash, migrateDatabase } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
+import { createGraphQL } from './graphql.ts';
 import type { Logger } from './logger.ts';
 import { startWorker } from './worker/runner.ts';
 
@@ -68,7 +69,9 @@ export async function startService(options: { config: Config; logger: Logger; ro
       if (!config.apiToken) {
         logger.warn('AMI_API_TOKEN is not set: mutating endpoints accept loopback callers only');
       }
-      const app = makeApp({ config, pool, logger, isReady: () => isMigrated(pool, expectedHash) });
+      const graphql = createGraphQL({ pool });
+      shutdown.push(() => graphql.release());
+      const app = makeApp({ config, pool, logger, graphql, isReady: () => isMigrated(pool, expectedHash) });
       const server = await listen(app, config.port, config.host);
       const { port } = server.address() as AddressInfo;
       url = `http://127.0.0.1:${port}`;

@@ -1,12 +1,15 @@
 import cors from 'cors';
-import express, { type Express } from 'express';
+import express, { Router, type Express } from 'express';
 import type { Config } from '../config.ts';
 import type { Pool } from '../db/pool.ts';
+import type { GraphQLService } from '../graphql.ts';
 import type { Logger } from '../logger.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { autoRouter } from './routes/auto.ts';
 import { dashboardRouter } from './routes/dashboard.ts';
+import { eventsRouter } from './routes/events.ts';
 import { healthRouter } from './routes/health.ts';
+import { kpiRouter } from './routes/kpi.ts';
 import { publishRouter } from './routes/publish.ts';
 import { scaleRouter } from './routes/scale.ts';
 import { seriesRouter } from './routes/series.ts';
@@ -19,6 +22,8 @@ export interface AppDeps {
   isReady: () => Promise<boolean>;
   /** The wall clock; tests pass a fixed one. */
   now?: () => Date;
+  /** PostGraphile (`createGraphQL`): served at /graphql and /graphiql when given. */
+  graphql?: GraphQLService;
 }
 
 /**
@@ -33,12 +38,16 @@ export function makeApp(deps: AppDeps): Express {
 
   app.use(healthRouter(deps.isReady));
   app.use(corsPolicy(config.corsOrigins));
-  app.use(express.json({ limit: '16kb' }));
+  // GraphQL reads its own bodies (grafserv, 64 kB); REST routes parse theirs
+  // after their auth check (src/api/validate.ts jsonBody).
+  if (deps.graphql) app.use(graphqlRouter(deps.graphql, logger));
 
   const ingest = { pool, caps: config.caps, logger };
   app.use(publishRouter({ ...ingest, apiToken: config.apiToken, now }));
   app.use(autoRouter({ ...ingest, apiToken: config.apiToken, now }));
   app.use(scaleRouter({ pool, config }));
+  app.use(eventsRouter({ pool, apiToken: config.apiToken, now }));
+  app.use(kpiRouter({ pool, now }));
   app.use(seriesRouter({ pool }));
   // The built-in page and its files, after the API so no file can shadow a route.
   app.use(dashboardRouter());
@@ -46,6 +55,17 @@ export function makeApp(deps: AppDeps): Express {
   app.use(notFound);
   app.use(errorHandler(logger));
   return app;
+}
+
+/**
+ * /graphql, /graphiql and Ruru's assets. Without websockets grafserv needs no
+ * HTTP server: `addTo` mounts its handler at once on this router, which sits
+ * at its place in the middleware order.
+ */
+function graphqlRouter(graphql: GraphQLService, logger: Logger): Router {
+  const router = Router();
+  graphql.serv.addTo(router as unknown as Express, null, false).catch((error: unknown) => logger.error({ err: error }, 'GraphQL mount failed'));
+  return router;
 }
 
 /**

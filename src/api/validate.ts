@@ -1,13 +1,36 @@
-import type { Request } from 'express';
+import express, { type Request } from 'express';
 import type { z } from 'zod';
 import { fieldErrors } from '../errors.ts';
 import { validationError } from './errors.ts';
+
+/**
+ * JSON bodies, parsed per route after the auth check (an anonymous caller's
+ * body is never parsed). Any JSON value is accepted here so that the schema,
+ * not the parser, says what is wrong with `null` or `42`.
+ */
+export const jsonBody = express.json({ limit: '16kb', strict: false });
+
+// Keys that name Object.prototype members are refused outright: a schema's
+// "unknown key" check can mistake them for known ones.
+const PROTOTYPE_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+function prototypeKeyPaths(value: unknown, path: string[] = [], depth = 0): string[] {
+  if (depth > 8 || value === null || typeof value !== 'object') return [];
+  const found: string[] = [];
+  for (const key of Object.keys(value)) {
+    if (PROTOTYPE_KEYS.has(key)) found.push([...path, key].join('.'));
+    found.push(...prototypeKeyPaths((value as Record<string, unknown>)[key], [...path, key], depth + 1));
+  }
+  return found;
+}
 
 /** The JSON body parsed by `schema`, or a VALIDATION error naming the fields. */
 export function parseBody<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
   if (req.body === undefined) {
     throw fieldErrors([{ field: '(body)', message: 'a JSON object body is required (Content-Type: application/json)' }]);
   }
+  const forbidden = prototypeKeyPaths(req.body);
+  if (forbidden.length > 0) throw fieldErrors(forbidden.map((field) => ({ field, message: 'unknown field' })));
   const result = schema.safeParse(req.body);
   if (!result.success) throw validationError(result.error);
   return result.data;

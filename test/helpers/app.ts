@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { WorkerHandle as Runner } from '../../src/worker/runner.ts';
 import { makeApp } from '../../src/api/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
+import { createGraphQL } from '../../src/graphql.ts';
 import { startWorker } from '../../src/worker/runner.ts';
 import type { TestDatabase } from './db.ts';
 
@@ -15,10 +16,18 @@ export interface TestApp {
 /** The real Express app on a random port, against the test database. */
 export async function startTestApp(
   db: TestDatabase,
-  options: { env?: Record<string, string>; now?: () => Date; listenHost?: string } = {},
+  options: { env?: Record<string, string>; now?: () => Date; listenHost?: string; graphql?: boolean } = {},
 ): Promise<TestApp> {
   const config = loadConfig({ DATABASE_URL: db.url, ...options.env });
-  const app = makeApp({ config, pool: db.pool, logger: db.logger, isReady: async () => true, ...(options.now ? { now: options.now } : {}) });
+  const graphql = options.graphql ? createGraphQL({ pool: db.pool }) : undefined;
+  const app = makeApp({
+    config,
+    pool: db.pool,
+    logger: db.logger,
+    isReady: async () => true,
+    ...(options.now ? { now: options.now } : {}),
+    ...(graphql ? { graphql } : {}),
+  });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, options.listenHost ?? '127.0.0.1', () => resolve(s));
   });
@@ -26,11 +35,13 @@ export async function startTestApp(
   return {
     url: `http://127.0.0.1:${port}`,
     config,
-    close: () =>
-      new Promise((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await graphql?.release();
+    },
   };
 }
 

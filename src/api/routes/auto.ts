@@ -5,7 +5,7 @@ import type { IngestDeps } from '../../ingest/publishTick.ts';
 import { requireOperator } from '../auth.ts';
 import { allowOnly } from '../errors.ts';
 import { tenantIdSchema } from '../schemas.ts';
-import { parseBody, parseQuery } from '../validate.ts';
+import { jsonBody, parseBody, parseQuery } from '../validate.ts';
 import { checkCaps, fleetFields } from './publish.ts';
 
 /** At most a week of intervals is re-published by a catch-up. */
@@ -29,13 +29,13 @@ export function autoRouter(deps: IngestDeps & { apiToken: string | undefined; no
   const router = Router();
   const operator = requireOperator(deps.apiToken);
 
-  router.post('/api/ami/auto/start', operator, async (req, res) => {
+  router.post('/api/ami/auto/start', operator, jsonBody, async (req, res) => {
     const config = parseBody(startSchema, req);
     const { state, nextRunAt } = await startAuto(deps, config, deps.now());
     res.json({ ok: true, mode: 'auto', nextRunAt, config: state.config });
   });
 
-  router.post('/api/ami/auto/stop', operator, async (req, res) => {
+  router.post('/api/ami/auto/stop', operator, jsonBody, async (req, res) => {
     const { tenantId } = parseBody(stopSchema, req);
     const { wasEnabled } = await stopAuto(deps, tenantId);
     res.json({ ok: true, tenantId, enabled: false, wasEnabled });

@@ -8,7 +8,7 @@ import { publishTick, type IngestDeps } from '../../ingest/publishTick.ts';
 import { requireOperator } from '../auth.ts';
 import { allowOnly } from '../errors.ts';
 import { instantSchema, intervalMinutesSchema, positiveInt, tenantIdSchema } from '../schemas.ts';
-import { parseBody } from '../validate.ts';
+import { jsonBody, parseBody } from '../validate.ts';
 
 /** Fleet fields with the contract's defaults, checked against the caps. */
 export function fleetFields(caps: Caps) {
@@ -44,7 +44,7 @@ export function publishRouter(deps: IngestDeps & { apiToken: string | undefined;
 
   const router = Router();
   /** One tick by hand, for the current interval or a given past one. */
-  router.post('/api/ami/publish-once', requireOperator(deps.apiToken), async (req, res) => {
+  router.post('/api/ami/publish-once', requireOperator(deps.apiToken), jsonBody, async (req, res) => {
     const body = parseBody(schema, req);
     const readAt = body.readAt ?? getAlignedIntervalTimestamp(body.intervalMinutes, deps.now());
     const result = await publishTick(deps, body.tenantId, readAt, body.meterCount, body.feederCount, body.batchSize, {

@@ -1,16 +1,19 @@
 import { Router } from 'express';
+import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import type { Pool } from '../../db/pool.ts';
 import { queueDepthByTask, TASKS } from '../../db/queue.ts';
 import { recentThroughput, rowCounts } from '../../db/stats.ts';
 import { allowOnly } from '../errors.ts';
+import { parseQuery } from '../validate.ts';
 
 const EMPTY = { waiting: 0, delayed: 0, running: 0, failed: 0 };
 
 /** GET /api/ami/scale/status: caps, concurrency, queue depth, ingest speed, row counts. */
 export function scaleRouter(deps: { pool: Pool; config: Config }): Router {
   const router = Router();
-  router.get('/api/ami/scale/status', async (_req, res) => {
+  router.get('/api/ami/scale/status', async (req, res) => {
+    parseQuery(z.strictObject({}), req);
     const [queue, throughput, rows] = await Promise.all([queueDepthByTask(deps.pool), recentThroughput(deps.pool), rowCounts(deps.pool)]);
     res.json({
       ok: true,
