@@ -363,13 +363,13 @@ function renderLatestInterval() {
   if (late) age.append(' ', h('span', { class: 'stale-warning' }, '· no newer interval: is automatic mode on?'));
 }
 
-function eventBadge(event) {
+function eventBadge(event, testId = 'event-badge') {
   const pending = event.affectsInterval === false;
   return h(
     'span',
     {
       class: `badge ${event.type}${pending ? ' pending' : ''}`,
-      'data-testid': 'event-badge',
+      'data-testid': testId,
       'data-event-id': event.id,
       'data-event-type': event.type,
       title: `${event.type}, severity ${event.severity}, since ${utcTime(event.startsAt)}${event.endsAt ? ` until ${utcTime(event.endsAt)}` : ''}${pending ? ' (not in this interval\u2019s reads yet)' : ''}`,
@@ -389,7 +389,7 @@ function renderFeeders(qc) {
     return h(
       'tr',
       { 'data-testid': `feeder-row-${f.feederId}`, 'data-feeder-id': f.feederId, class: events.length > 0 ? 'has-event' : undefined },
-      h('td', {}, h('strong', {}, `Feeder ${f.feederId}`)),
+      h('td', {}, h('strong', {}, `Feeder ${f.feederId}`), events.length > 0 ? h('div', { class: 'narrow-only' }, events.map((e) => eventBadge(e, 'event-badge-compact'))) : null),
       h(
         'td',
         {},
@@ -400,13 +400,13 @@ function renderFeeders(qc) {
           h('span', { class: `rate-value ${rateCls}`, 'data-testid': `feeder-rate-${f.feederId}` }, pct(f.reportingRatePct, 1)),
         ),
       ),
-      h('td', { class: 'num' }, `${num(f.reportingMeters)} / ${num(f.expectedMeters)}`),
-      h('td', { class: 'num' }, num(f.totalKwh, 1)),
+      h('td', { class: 'num wide-only' }, `${num(f.reportingMeters)} / ${num(f.expectedMeters)}`),
+      h('td', { class: 'num wide-only' }, num(f.totalKwh, 1)),
       h('td', { class: 'num', 'data-testid': `feeder-deviation-${f.feederId}` }, h('span', { class: devCls ? `cell-flag ${devCls}` : undefined }, signedPct(f.kwhDeviationPct))),
-      h('td', { class: 'num' }, num(f.meanVoltage, 1)),
+      h('td', { class: 'num wide-only' }, num(f.meanVoltage, 1)),
       h('td', { class: 'num', 'data-testid': `feeder-min-voltage-${f.feederId}` }, h('span', { class: lowVoltage ? 'cell-flag bad' : undefined }, num(f.minVoltage, 1))),
       h('td', { class: `num ${f.under114 > 0 ? 'bad' : ''}` }, num(f.under114)),
-      h('td', { 'data-testid': `feeder-events-${f.feederId}` }, events.length > 0 ? events.map(eventBadge) : h('span', { class: 'muted' }, '–')),
+      h('td', { class: 'wide-only', 'data-testid': `feeder-events-${f.feederId}` }, events.length > 0 ? events.map((e) => eventBadge(e)) : h('span', { class: 'muted' }, '–')),
     );
   });
   const body = $('feeder-rows');
@@ -475,6 +475,17 @@ function chartColumns(series) {
 
 const CHART_HEIGHT = 210;
 const AXIS = { stroke: '#4f5b6a', grid: { stroke: '#e8ecf1', width: 1 }, ticks: { stroke: '#d9dfe7', width: 1 } };
+const clock = (seconds) => {
+  const d = new Date(seconds * 1000);
+  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+};
+/** 24-hour UTC ticks, with the date under the first one and under each midnight. */
+const timeTicks = (u, splits) =>
+  splits.map((s, i) => {
+    const d = new Date(s * 1000);
+    const midnight = d.getUTCHours() === 0 && d.getUTCMinutes() === 0;
+    return i === 0 || midnight ? `${clock(s)}\n${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}` : clock(s);
+  });
 
 const CHARTS = [
   {
@@ -492,7 +503,8 @@ const CHARTS = [
       { label: 'Load model (baseline)', stroke: '#6b7280', width: 1.5, dash: [6, 4], value: (u, v) => (v === null ? '–' : num(v, 1)) },
     ],
     range: (u, min, max) => [0, max > 0 ? max * 1.08 : 1],
-    yValues: (u, values) => values.map((v) => num(v)),
+    // Compact ticks (7.5k) keep a 25,000-meter fleet's totals inside the axis.
+    yValues: (u, values) => values.map((v) => (Math.abs(v) >= 1000 ? `${num(v / 1000, v % 1000 === 0 ? 0 : 1)}k` : num(v, v % 1 === 0 ? 0 : 1))),
   },
   {
     id: 'chart-voltage',
@@ -538,9 +550,9 @@ function renderCharts() {
         width: Math.max(box.clientWidth, 280),
         height: CHART_HEIGHT,
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-        series: [{ label: 'Interval (UTC)' }, ...chart.series.map((s) => ({ spanGaps: false, points: { size: 4 }, ...s }))],
+        series: [{ label: 'Interval', value: (u, ts) => (ts === null || ts === undefined ? '–' : `${clock(ts)} UTC`) }, ...chart.series.map((s) => ({ spanGaps: false, points: { size: 4 }, ...s }))],
         scales: { x: { time: true }, y: { range: chart.range } },
-        axes: [{ ...AXIS }, { ...AXIS, size: 52, values: chart.yValues }],
+        axes: [{ ...AXIS, space: 64, values: timeTicks }, { ...AXIS, size: 52, values: chart.yValues }],
         cursor: { drag: { x: false, y: false } },
         legend: { live: true },
       },
@@ -592,21 +604,19 @@ function numberField(form, name) {
 }
 
 function renderAutoStatus(status) {
-  const enabled = $('auto-enabled');
-  enabled.replaceChildren(h('span', { class: `pill ${status.enabled ? 'on' : 'off'}` }, status.enabled ? 'running' : status.config ? 'stopped' : 'never started'));
-  if (status.config) {
-    const c = status.config;
-    enabled.append(' ', h('span', { class: 'muted' }, `${num(c.meterCount)} meters · ${c.feederCount} feeders · every ${c.intervalMinutes} min`));
-  }
-  setText('auto-next-run', status.nextRunAt ? `${utcTime(status.nextRunAt)} (${relative(status.nextRunAt)})` : '–');
+  const label = status.enabled ? 'running' : status.config ? 'stopped' : 'never started';
+  $('auto-enabled').replaceChildren(h('span', { class: `pill ${status.enabled ? 'on' : 'off'}` }, label));
+  const c = status.config;
+  setText('auto-config', c ? `${num(c.meterCount)} meters on ${num(c.feederCount)} feeders, batches of ${num(c.batchSize)}, every ${c.intervalMinutes} min, catch-up ${c.catchUpIntervals} interval${c.catchUpIntervals === 1 ? '' : 's'}.` : 'Not configured for this tenant yet.');
+  setText('auto-next-run', status.nextRunAt ? `${utcTime(status.nextRunAt)} · ${relative(status.nextRunAt)}` : '–');
   const q = status.queueDepth;
-  setText('auto-queue', `${num(q.waiting)} / ${num(q.delayed)} / ${num(q.running)}`);
-  setText('auto-latest-read', status.latestReadAt ? `${utcTime(status.latestReadAt)} (${relative(status.latestReadAt)})` : 'none');
+  setText('auto-queue', `${num(q.waiting)} waiting · ${num(q.delayed)} delayed · ${num(q.running)} running`);
+  setText('auto-latest-read', status.latestReadAt ? `${utcTime(status.latestReadAt)} · ${relative(status.latestReadAt)}` : 'none');
   // Show the stored configuration until the operator edits the form.
-  if (status.config && !state.autoFormTouched) {
+  if (c && !state.autoFormTouched) {
     const form = $('auto-form');
     for (const name of ['meterCount', 'feederCount', 'batchSize', 'intervalMinutes', 'catchUpIntervals']) {
-      form.elements.namedItem(name).value = String(status.config[name]);
+      form.elements.namedItem(name).value = String(c[name]);
     }
   }
 }
@@ -626,7 +636,9 @@ function setupAutoForm() {
       try {
         const result = await api('POST', '/api/ami/auto/start', body);
         state.autoFormTouched = false;
-        showMessage('auto-message', { ok: true, text: `Automatic mode started for ${state.tenantId}: ${num(result.config.meterCount)} meters; catch-up queued, next scheduled run ${utcTime(result.nextRunAt)}.` }, form);
+        const catchUp = result.config.catchUpIntervals;
+        const first = catchUp > 0 ? `the last ${catchUp} interval${catchUp === 1 ? '' : 's'} (the current one included) publish within seconds` : 'no catch-up';
+        showMessage('auto-message', { ok: true, text: `Automatic mode started for ${state.tenantId}: ${first}; next scheduled run ${utcTime(result.nextRunAt)}.` }, form);
         refreshSoon();
       } catch (error) {
         showMessage('auto-message', { ok: false, error }, form);
