@@ -44,7 +44,7 @@ const bodyEndpoints: BodyEndpoint[] = [
   { path: '/api/ami/auto/stop', valid: { tenantId: 'DEMO_TENANT' }, kinds: { tenantId: 'tenantId' }, required: ['tenantId'] },
 ];
 
-const queryEndpoints: Array<{ path: string; extra?: Record<string, FieldKind> }> = [{ path: '/api/ami/auto/status' }];
+const queryEndpoints: Array<{ path: string; extra?: Record<string, FieldKind> }> = [{ path: '/api/ami/auto/status' }, { path: '/api/ami/kpi/series', extra: { hours: 'hours' } }];
 const noQueryEndpoints = ['/api/ami/scale/status'];
 
 const paths: Array<{ path: string; methods: string[] }> = [
@@ -53,6 +53,7 @@ const paths: Array<{ path: string; methods: string[] }> = [
   { path: '/api/ami/auto/stop', methods: ['POST'] },
   { path: '/api/ami/auto/status?tenantId=DEMO_TENANT', methods: ['GET', 'HEAD'] },
   { path: '/api/ami/scale/status', methods: ['GET', 'HEAD'] },
+  { path: '/api/ami/kpi/series?tenantId=DEMO_TENANT', methods: ['GET', 'HEAD'] },
   { path: '/healthz', methods: ['GET', 'HEAD'] },
   { path: '/readyz', methods: ['GET', 'HEAD'] },
 ];
