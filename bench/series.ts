@@ -108,15 +108,19 @@ async function main(): Promise<void> {
     console.log(`GET /api/ami/kpi/series?hours=24 (96 points), ${RUNS} requests after 3 warm-ups:`);
     console.log(`  median ${ms(percentile(timings, 50))}, p95 ${ms(percentile(timings, 95))}, max ${ms(Math.max(...timings))}`);
     console.log(`  of which: context (latest interval, expected meters) ${ms(contextMs)}, aggregate over the window ${ms(queryMs)}`);
-    const plan = await pool.query(
-      `explain (analyze, buffers, costs off)
-       select r.read_at, count(*), sum(r.kwh::float8), sum(r.baseline_kwh::float8), avg(r.voltage::float8), min(r.voltage),
-              count(*) filter (where r.voltage < 114)
-         from meter_reads_electric r
-        where r.tenant_id = $1 and r.read_at >= $2 and r.read_at <= $3
-        group by r.read_at order by r.read_at`,
-      [TENANT, from, context.latestInterval],
-    );
+    // The plan as intervalSeries runs it (its planner settings).
+    const plan = await withTransaction(pool, async (client) => {
+      await client.query('set local random_page_cost = 1.1; set local jit = off');
+      return client.query(
+        `explain (analyze, buffers, costs off)
+         select r.read_at, count(*), sum(r.kwh::float8), sum(r.baseline_kwh::float8), avg(r.voltage::float8), min(r.voltage),
+                count(*) filter (where r.voltage < 114)
+           from meter_reads_electric r
+          where r.tenant_id = $1 and r.read_at >= $2 and r.read_at <= $3
+          group by r.read_at order by r.read_at`,
+        [TENANT, from, context.latestInterval],
+      );
+    });
     console.log('plan of the aggregate:');
     for (const row of plan.rows as Array<Record<string, string>>) console.log(`  ${row['QUERY PLAN']}`);
     const version = await pool.query<{ server_version: string }>('show server_version');
