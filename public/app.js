@@ -30,6 +30,7 @@ const state = {
   seriesInterval: null,
   charts: new Map(),
   autoFormTouched: false,
+  autoStatusFailed: false,
   pollTimer: undefined,
   polling: null,
   pollAgain: false,
@@ -276,8 +277,15 @@ async function refresh() {
   ]);
   if (generation !== state.generation) return;
 
-  if (auto.status === 'fulfilled') renderAutoStatus(auto.value);
-  else showMessage('auto-message', { ok: false, error: auto.reason });
+  if (auto.status === 'fulfilled') {
+    renderAutoStatus(auto.value);
+    // A status failure shown by an earlier poll is over.
+    if (state.autoStatusFailed) showMessage('auto-message', null);
+    state.autoStatusFailed = false;
+  } else {
+    showMessage('auto-message', { ok: false, error: auto.reason });
+    state.autoStatusFailed = true;
+  }
 
   if (events.status === 'fulfilled') renderActiveEvents(events.value.events);
   else renderActiveEventsError(events.reason);
