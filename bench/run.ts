@@ -4,13 +4,15 @@
  *
  *   BENCH_DATABASE_URL   superuser connection used to create a scratch database
  *                        (default postgres://postgres@127.0.0.1:5432/postgres)
- *   BENCH_SECTIONS       comma list of sections to run: ingest, kpi (default: all)
+ *   BENCH_SECTIONS       comma list of sections to run: ingest, kpi, load (default: all)
  *   BENCH_MILLION=0      skip the 1,000,000-meter tick and KPI runs
  *   BENCH_KPI_DAYS       days of history for the 25,000-meter KPI run (default 7)
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
+import autocannon from 'autocannon';
 import pg from 'pg';
 import { makeApp } from '../src/api/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -248,13 +250,77 @@ async function kpiSection(): Promise<void> {
   for (const row of rows) console.log(row);
 }
 
+/**
+ * The dashboard path under load: the service as its own process (API and
+ * worker, as `npm start` runs it), autocannon polling quickcheck with 50
+ * connections for 10 s from this process, while a 25,000-meter tick is
+ * published every second, so reads are being ingested the whole time.
+ */
+async function loadSection(): Promise<void> {
+  console.log('\n## Load: quickcheck under concurrent polling while ticks are ingested\n');
+  const db = await scratchDatabase('load');
+  const port = 30_000 + (process.pid % 20_000);
+  const service = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'all'], {
+    env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), LOG_LEVEL: 'warn', LOG_PRETTY: 'false', AMI_TICK_CRON: '0 0 1 1 *' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; !(await fetch(`${base}/readyz`).then((r) => r.ok, () => false)); i++) {
+      if (i > 300) throw new Error('the service did not become ready');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const latest = new Date(getAlignedIntervalTimestamp(15, new Date()).getTime() - 30 * QUARTER);
+    const shape = { tenantId: 'DEMO_TENANT', meterCount: 25_000, feederCount: 25, latest, intervals: 96, connections: 2 };
+    await registerFleet(db.pool, shape);
+    await loadHistory(db.pool, shape);
+    await db.pool.query('vacuum analyze meter_reads_electric, ami_meters, ami_meter_last_reads, ami_ticks');
+
+    const target = `${base}/api/ami/kpi/quickcheck?tenantId=DEMO_TENANT`;
+    const ticks: number[] = [];
+    let publishing = true;
+    const publisher = (async () => {
+      for (let n = 1; publishing && n < 29; n++) {
+        const readAt = new Date(latest.getTime() + n * QUARTER);
+        const res = await fetch(`${base}/api/ami/publish-once`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ tenantId: 'DEMO_TENANT', readAt: readAt.toISOString() }),
+        });
+        if (res.status !== 202) throw new Error(`publish answered ${res.status}`);
+        const started = performance.now();
+        for (;;) {
+          const { rows } = await db.pool.query(`select status from ami_ticks where tenant_id = 'DEMO_TENANT' and read_at = $1`, [readAt]);
+          if (rows[0]?.status === 'complete') break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        ticks.push(performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    })();
+    const result = await autocannon({ url: target, connections: 50, duration: 10 });
+    publishing = false;
+    await publisher;
+    console.log('| connections | duration | requests/s (mean) | latency p50 | p97.5 | p99 | max | errors | non-2xx | ticks ingested meanwhile |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|');
+    console.log(
+      `| 50 | ${result.duration} s | ${fmt(result.requests.average)} | ${fmt(result.latency.p50)} ms | ${fmt(result.latency.p97_5)} ms | ${fmt(result.latency.p99)} ms | ${fmt(result.latency.max)} ms | ${result.errors + result.timeouts} | ${result.non2xx} | ${ticks.length} (median ${fmt(median(ticks))} ms each) |`,
+    );
+  } finally {
+    service.kill('SIGTERM');
+    await new Promise((resolve) => service.once('exit', resolve));
+    await db.drop();
+  }
+}
+
 async function main(): Promise<void> {
   const { rows } = await new pg.Pool({ connectionString: adminUrl, max: 1 }).query('show server_version');
   console.log(`# npm run bench: ${new Date().toISOString().slice(0, 10)}`);
   console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB; Node ${process.version}; PostgreSQL ${rows[0].server_version}`);
-  const sections = (process.env.BENCH_SECTIONS ?? 'ingest,kpi').split(',').map((section) => section.trim());
+  const sections = (process.env.BENCH_SECTIONS ?? 'ingest,kpi,load').split(',').map((section) => section.trim());
   if (sections.includes('ingest')) await ingestSection();
   if (sections.includes('kpi')) await kpiSection();
+  if (sections.includes('load')) await loadSection();
   process.exit(0);
 }
 

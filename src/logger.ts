@@ -29,14 +29,19 @@ function prettyAvailable(): boolean {
 /**
  * A `@graphile/logger` Logger (used by graphile-worker and graphile-migrate)
  * that writes through pino, so every line of the service is the same JSON.
+ * Per-job success lines go to debug (the data plane logs one line per tick
+ * instead), and a job in the metadata is cut to its id and task.
  */
 export function graphileLogFactory(logger: Logger, component: string) {
   const levels = { error: 'error', warning: 'warn', info: 'info', debug: 'debug' } as const;
   return (scope: object) => {
     const child = logger.child({ component, ...scope });
-    return (level: string, message: string, meta?: object) => {
-      const method = levels[level as keyof typeof levels] ?? 'info';
-      child[method](meta ?? {}, message);
+    return (level: string, message: string, meta?: Record<string, unknown>) => {
+      let method: 'error' | 'warn' | 'info' | 'debug' = levels[level as keyof typeof levels] ?? 'info';
+      if (meta?.success === true && method === 'info') method = 'debug';
+      const job = meta?.job as { id?: unknown; task_identifier?: unknown } | undefined;
+      const fields = job ? { ...meta, job: { id: job.id, task: job.task_identifier } } : (meta ?? {});
+      child[method](fields, message);
     };
   };
 }

@@ -1,3 +1,4 @@
+import './env.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { startService, type Role } from './service.ts';

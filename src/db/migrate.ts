@@ -24,13 +24,16 @@ export async function migrateDatabase(options: { pool: Pool; connectionString: s
   const client = await pool.connect();
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await migrate({
-      connectionString,
-      migrationsFolder: MIGRATIONS_FOLDER,
-      manageGraphileMigrateSchema: true,
-      logger: new MigrateLogger(graphileLogFactory(logger, 'graphile-migrate')),
-    });
-    clearAllPools();
+    try {
+      await migrate({
+        connectionString,
+        migrationsFolder: MIGRATIONS_FOLDER,
+        manageGraphileMigrateSchema: true,
+        logger: new MigrateLogger(graphileLogFactory(logger, 'graphile-migrate')),
+      });
+    } finally {
+      clearAllPools();
+    }
     await runMigrations({ pgPool: pool, logger: workerLogger(logger) });
   } finally {
     await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);

@@ -4,7 +4,9 @@
  * the field kind it is generated for, so every request built from them must
  * be refused with a 4xx and change nothing.
  */
-export type FieldKind = 'tenantId' | 'count' | 'severity' | 'instant' | 'readAt' | 'eventType' | 'feederId' | 'interval' | 'catchUp' | 'boolean' | 'hours';
+export type FieldKind =
+  | 'tenantId' | 'count' | 'severity' | 'instant' | 'readAt' | 'eventType' | 'feederId' | 'interval' | 'catchUp' | 'boolean'
+  | 'duration' | 'queryCount' | 'queryBoolean';
 
 const SQL = ["'; drop table meter_reads_electric; --", "1 OR 1=1", "DEMO_TENANT' --", '$$; select pg_sleep(10); $$', "\\x00", "%' union select * from ami_meters --"];
 const UNICODE = ['ü', 'DEMO_TËNANT', '𝔘𝔫𝔦𝔠𝔬𝔡𝔢', '\u0000', '\u202eTNANET', '🙂🙂', 'Ж'.repeat(40), '\ud800'];
@@ -24,8 +26,10 @@ const byKind: Record<FieldKind, unknown[]> = {
   interval: [...WRONG_TYPES, '15', 0, 7, 14, 16, 45, 90, -15, 15.5, 1e308],
   catchUp: [...WRONG_TYPES, '4', -1, 673, 1.5, 1e308, -1e308],
   boolean: [...WRONG_TYPES.filter((v) => typeof v !== 'boolean'), 'yes', 2, HUGE_STRING],
-  // The series window, 1..48 whole hours.
-  hours: ['', 0, -1, 49, 1.5, '1e1', '0x10', ' 24', '24 ', '+24', 1e308, HUGE_STRING, ...SQL, ...UNICODE.slice(0, 3)],
+  duration: [...WRONG_TYPES, '60', 0, -1, 1.5, 525_601, 1e308, HUGE_STRING, ...SQL],
+  // Query-string values (always strings on the wire).
+  queryCount: ['', '0', '-1', '1.5', 'abc', '1e3', '0x10', '99999999999', ' 3', '3 ', ...SQL, ...UNICODE.slice(0, 3)],
+  queryBoolean: ['', 'yes', 'TRUE', '1', 'null', ...SQL],
 };
 
 byKind.readAt = [...byKind.instant, '2026-11-28T10:07:00Z', '2026-11-28T10:15:00.001Z', '2026-11-28T10:15:30Z', '9999-12-31T23:45:00Z'];

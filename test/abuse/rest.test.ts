@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishTick } from '../../src/ingest/publishTick.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -42,9 +43,21 @@ const bodyEndpoints: BodyEndpoint[] = [
     required: ['tenantId'],
   },
   { path: '/api/ami/auto/stop', valid: { tenantId: 'DEMO_TENANT' }, kinds: { tenantId: 'tenantId' }, required: ['tenantId'] },
+  {
+    path: '/api/ami/events',
+    valid: { tenantId: 'DEMO_TENANT', feederId: 3, type: 'theft', severity: 0.5, durationMinutes: 60 },
+    kinds: { tenantId: 'tenantId', feederId: 'feederId', type: 'eventType', severity: 'severity', startsAt: 'instant', endsAt: 'instant', durationMinutes: 'duration' },
+    required: ['tenantId', 'feederId', 'type', 'severity'],
+  },
+  { path: '/api/ami/events/1/end', valid: { tenantId: 'DEMO_TENANT' }, kinds: { tenantId: 'tenantId' }, required: [] },
 ];
 
-const queryEndpoints: Array<{ path: string; extra?: Record<string, FieldKind> }> = [{ path: '/api/ami/auto/status' }, { path: '/api/ami/kpi/series', extra: { hours: 'hours' } }];
+const queryEndpoints: Array<{ path: string; extra?: Record<string, FieldKind> }> = [
+  { path: '/api/ami/auto/status' },
+  { path: '/api/ami/kpi/quickcheck', extra: { readAt: 'readAt' } },
+  { path: '/api/ami/events', extra: { active: 'queryBoolean', feederId: 'queryCount', limit: 'queryCount' } },
+  { path: '/api/ami/kpi/series', extra: { hours: 'queryCount' } },
+];
 const noQueryEndpoints = ['/api/ami/scale/status'];
 
 const paths: Array<{ path: string; methods: string[] }> = [
@@ -53,9 +66,12 @@ const paths: Array<{ path: string; methods: string[] }> = [
   { path: '/api/ami/auto/stop', methods: ['POST'] },
   { path: '/api/ami/auto/status?tenantId=DEMO_TENANT', methods: ['GET', 'HEAD'] },
   { path: '/api/ami/scale/status', methods: ['GET', 'HEAD'] },
-  { path: '/api/ami/kpi/series?tenantId=DEMO_TENANT', methods: ['GET', 'HEAD'] },
   { path: '/healthz', methods: ['GET', 'HEAD'] },
   { path: '/readyz', methods: ['GET', 'HEAD'] },
+  { path: '/api/ami/kpi/quickcheck?tenantId=DEMO_TENANT', methods: ['GET', 'HEAD'] },
+  { path: '/api/ami/kpi/series?tenantId=DEMO_TENANT', methods: ['GET', 'HEAD'] },
+  { path: '/api/ami/events?tenantId=DEMO_TENANT', methods: ['GET', 'HEAD', 'POST'] },
+  { path: '/api/ami/events/1/end', methods: ['POST'] },
 ];
 
 describe('abuse of the REST API', () => {
@@ -87,6 +103,10 @@ describe('abuse of the REST API', () => {
         requests.push({ method, path, headers: auth, expect: 405 });
       }
     }
+    for (const id of ['0', '-1', 'abc', '1.5', '99999999999', '1%3Bdrop', '%F0%9F%99%82', 'null', '1e3', ' 1']) {
+      requests.push({ method: 'POST', path: `/api/ami/events/${id}/end`, body: { tenantId: 'DEMO_TENANT' }, headers: auth, expect: 400 });
+    }
+    requests.push({ method: 'POST', path: '/api/ami/events/123456/end', body: { tenantId: 'DEMO_TENANT' }, headers: auth, expect: 404 });
     for (const path of ['/api/ami', '/api/ami/publish-once/extra', '/api/ami/../../etc/passwd', '/api/ami/auto/status/x', `/${'a'.repeat(2_000)}`, '/%00', '/api/ami/kpi/quickcheck%']) {
       requests.push({ method: 'GET', path });
     }
@@ -101,5 +121,35 @@ describe('abuse of the REST API', () => {
     expect(outcome.tried).toBeGreaterThan(500);
     expectClean(outcome);
     expect(changed).toEqual([]);
+  });
+});
+
+// A non-loopback address of this machine, to call the API as a remote caller would.
+const external = Object.values(os.networkInterfaces())
+  .flat()
+  .find((nic) => nic && nic.family === 'IPv4' && !nic.internal)?.address;
+
+describe.runIf(external)('mutating endpoints without a configured token', () => {
+  let open: TestApp;
+  beforeAll(async () => {
+    open = await startTestApp(db, { listenHost: '0.0.0.0' });
+  });
+  afterAll(async () => open?.close());
+
+  it('refuse every non-loopback caller with 403, valid bodies included, and change nothing', async () => {
+    const before = await snapshot(db.pool);
+    const outcome = newOutcome();
+    const remote = `http://${external}:${new URL(open.url).port}`;
+    for (const endpoint of bodyEndpoints) {
+      await send(remote, { method: 'POST', path: endpoint.path, body: endpoint.valid, expect: 403 }, outcome);
+      await send(remote, { method: 'POST', path: endpoint.path, body: endpoint.valid, headers: auth, expect: 403 }, outcome);
+    }
+    // Reads stay open to anyone.
+    const read = await fetch(`${remote}/api/ami/kpi/quickcheck?tenantId=DEMO_TENANT`);
+    expect(read.status).toBe(200);
+    const after = await snapshot(db.pool);
+    tally({ 'bad requests tried': outcome.tried, '5xx seen': outcome.fiveHundreds });
+    expectClean(outcome);
+    expect(after).toEqual(before);
   });
 });

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { coalescing } from '../../kpi/coalesce.ts';
 import { quickcheck, type QuickcheckDeps } from '../../kpi/quickcheck.ts';
 import { instantSchema, tenantIdSchema } from '../schemas.ts';
 import { allowOnly } from '../errors.ts';
@@ -13,10 +14,12 @@ const quickcheckQuery = z.strictObject({
 /** GET /api/ami/kpi/quickcheck: open to readers (the dashboard), no token. */
 export function kpiRouter(deps: QuickcheckDeps): Router {
   const router = Router();
+  const shared = coalescing<Awaited<ReturnType<typeof quickcheck>>>();
   router.get('/api/ami/kpi/quickcheck', async (req, res) => {
     const query = parseQuery(quickcheckQuery, req);
+    const key = `${query.tenantId}|${query.readAt?.toISOString() ?? 'latest'}`;
     res.set('Cache-Control', 'no-store');
-    res.json(await quickcheck(deps, query.tenantId, query.readAt));
+    res.json(await shared(key, () => quickcheck(deps, query.tenantId, query.readAt)));
   });
   allowOnly(router, '/api/ami/kpi/quickcheck', ['GET']);
   return router;
