@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getAlignedIntervalTimestamp } from '../../src/emulator/index.ts';
 import { PROJECT_DIR } from '../../src/service.ts';
-import { awayFromBoundary, eventually, getJson, postJson } from '../helpers/app.ts';
+import { awayFromBoundary, eventually, getJson, postJson, startTestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/db.ts';
 import { freePort, startServiceProcess, waitForOk, type ServiceProcess } from '../helpers/process.ts';
 
@@ -35,6 +36,10 @@ let service: ServiceProcess;
 let base: string;
 let browser: Browser;
 const auth = { authorization: `Bearer ${TOKEN}` };
+// A non-loopback address of this machine, to open the page as a remote operator would.
+const external = Object.values(os.networkInterfaces())
+  .flat()
+  .find((nic) => nic && nic.family === 'IPv4' && !nic.internal)?.address;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
@@ -243,4 +248,24 @@ describe('the dashboard in chromium', () => {
     expect(problems).toEqual([]);
     await page.close();
   }, 240_000);
+
+  it.runIf(external)('tells a remote operator why a server without a token refuses a change (403)', async () => {
+    // The same database, served by an app with no AMI_API_TOKEN, reached over a non-loopback address.
+    const open = await startTestApp(db, { listenHost: '0.0.0.0' });
+    const page = await browser.newPage();
+    try {
+      await page.goto(`http://${external}:${new URL(open.url).port}/?tenantId=${TENANT}`);
+      // Reads stay open to anyone.
+      await waitForText(page, 'latest-interval', / UTC$/);
+      await page.getByTestId('token-input').fill(TOKEN);
+      await page.getByTestId('auto-start').click();
+      const message = await waitForText(page, 'auto-message', /403 FORBIDDEN/);
+      expect(message).toContain('has no AMI_API_TOKEN configured');
+      expect(message).toContain('only from its own machine');
+      expect((await getJson(`${base}/api/ami/auto/status?tenantId=${TENANT}`)).body.enabled).toBe(false);
+    } finally {
+      await page.close();
+      await open.close();
+    }
+  });
 });
