@@ -1,5 +1,5 @@
 --! Previous: sha1:e245f4f6c7ffe4cef411709148ba473066066af4
---! Hash: sha1:19e5f8ebf04f750befcdad65ed64f0af7f2b006e
+--! Hash: sha1:c6bc391126c04437fd96b0f777df1c7cac68aa2e
 --! Message: KPI views: schema ami_kpi for quickcheck and GraphQL, read-only role ami_kpi_reader
 
 -- The KPIs of the data plane, as SQL the REST quickcheck and the GraphQL API
@@ -256,8 +256,8 @@ create function ami_kpi.interval_kpis_at(tenant_id text, read_at timestamptz) re
                sum(r.kwh::double precision) as kwh,
                sum(r.baseline_kwh::double precision) as baseline,
                sum(r.voltage::double precision) as voltage_sum,
-               min(r.voltage)::double precision as voltage_min,
-               max(r.voltage)::double precision as voltage_max,
+               min(r.voltage)::numeric::double precision as voltage_min,
+               max(r.voltage)::numeric::double precision as voltage_max,
                (count(*) filter (where r.voltage < 114))::integer as under_114,
                (count(*) filter (where r.voltage > 126))::integer as over_126
           from public.meter_reads_electric r
@@ -530,8 +530,8 @@ create view ami_kpi.interval_history as
          ami_kpi_private.round_to(sum(r.baseline_kwh::double precision), 4) as baseline_kwh,
          ami_kpi_private.pct(sum(r.kwh::double precision) - sum(r.baseline_kwh::double precision), sum(r.baseline_kwh::double precision)) as kwh_deviation_pct,
          ami_kpi_private.round_to(avg(r.voltage::double precision), 2) as mean_voltage,
-         min(r.voltage)::double precision as min_voltage,
-         max(r.voltage)::double precision as max_voltage,
+         min(r.voltage)::numeric::double precision as min_voltage,
+         max(r.voltage)::numeric::double precision as max_voltage,
          (count(*) filter (where r.voltage < 114))::integer as under_114,
          (count(*) filter (where r.voltage > 126))::integer as over_126
     from public.meter_reads_electric r

@@ -70,7 +70,11 @@ describe('events reflected in the KPIs', () => {
       expect(feeder).toMatchObject({ expectedMeters: 1000, reportingMeters: 1000, reportingRatePct: 100, under114: 0, activeEvents: [] });
       expect(Math.abs(feeder.kwhDeviationPct)).toBeLessThan(5);
       expect(feeder.minVoltage).toBeGreaterThanOrEqual(114);
+      // Voltages are read to 0.1 V and shown so (no float4 noise such as 118.0999984741211).
+      expect(String(feeder.minVoltage)).toMatch(/^\d+(\.\d)?$/);
     }
+    expect(String(body.voltage.min)).toMatch(/^\d+(\.\d)?$/);
+    expect(String(body.voltage.max)).toMatch(/^\d+(\.\d)?$/);
     // Totals are the feeders' sums.
     const sum = body.feeders.reduce((total: number, f: Feeder) => total + f.totalKwh, 0);
     expect(body.energy.totalKwh).toBeCloseTo(sum, 3);
