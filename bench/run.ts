@@ -4,66 +4,25 @@
  *
  *   BENCH_DATABASE_URL   superuser connection used to create a scratch database
  *                        (default postgres://postgres@127.0.0.1:5432/postgres)
- *   BENCH_SECTIONS       comma list of sections to run: ingest, kpi, load (default: all)
+ *   BENCH_SECTIONS       comma list of sections to run: ingest, kpi, series, load (default: all)
  *   BENCH_MILLION=0      skip the 1,000,000-meter tick and KPI runs
  *   BENCH_KPI_DAYS       days of history for the 25,000-meter KPI run (default 7)
+ *   SERIES_METERS, SERIES_INTERVALS, SERIES_RUNS   the series run (default 25000, 96: a day, 30)
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { makeApp } from '../src/api/app.ts';
 import { loadConfig } from '../src/config.ts';
-import { migrateDatabase } from '../src/db/migrate.ts';
-import { createPool, type Pool } from '../src/db/pool.ts';
+import type { Pool } from '../src/db/pool.ts';
 import { fleetProfiles, generateBatch, getAlignedIntervalTimestamp } from '../src/emulator/index.ts';
 import { publishTick } from '../src/ingest/publishTick.ts';
-import { createLogger } from '../src/logger.ts';
 import { startWorker } from '../src/worker/runner.ts';
 import { appendInterval, loadHistory, registerFleet, type HistoryShape } from './history.ts';
+import { seriesSection } from './series.ts';
+import { adminUrl, fmt, logger, median, percentile, scratchDatabase, startApi } from './scratch.ts';
 
-const logger = createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'warn', pretty: false });
-const adminUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const QUARTER = 900_000;
-
-interface Scratch {
-  url: string;
-  pool: Pool;
-  drop(): Promise<void>;
-}
-
-async function scratchDatabase(label: string): Promise<Scratch> {
-  const name = `ami_bench_${label}_${process.pid}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const pool = createPool(url.toString(), logger, { max: 24, applicationName: 'ami-bench' });
-  await migrateDatabase({ pool, connectionString: url.toString(), logger });
-  return {
-    url: url.toString(),
-    pool,
-    async drop() {
-      await pool.end();
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** Writes `reads` with the same statement shape as the ingest, no queue: the ceiling. */
 async function rawInsert(pool: Pool, tenantId: string, readAt: Date, meterCount: number, batchSize: number, connections: number): Promise<number> {
@@ -150,29 +109,6 @@ async function ingestSection(): Promise<void> {
   } finally {
     await db.drop();
   }
-}
-
-/** Nearest-rank percentile. */
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
-};
-
-/** The real Express app on a loopback port, against the scratch database. */
-async function startApi(db: Scratch): Promise<{ url: string; close(): Promise<void> }> {
-  const config = loadConfig({ ...process.env, DATABASE_URL: db.url });
-  const app = makeApp({ config, pool: db.pool, logger, isReady: async () => true });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
 }
 
 /** `calls` sequential GET quickcheck calls (after 5 to warm up): p50, p95, max in ms. */
@@ -317,10 +253,11 @@ async function main(): Promise<void> {
   const { rows } = await new pg.Pool({ connectionString: adminUrl, max: 1 }).query('show server_version');
   console.log(`# npm run bench: ${new Date().toISOString().slice(0, 10)}`);
   console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB; Node ${process.version}; PostgreSQL ${rows[0].server_version}`);
-  const sections = (process.env.BENCH_SECTIONS ?? 'ingest,kpi,load').split(',').map((section) => section.trim());
-  if (sections.includes('ingest')) await ingestSection();
-  if (sections.includes('kpi')) await kpiSection();
-  if (sections.includes('load')) await loadSection();
+  const all: Record<string, () => Promise<void>> = { ingest: ingestSection, kpi: kpiSection, series: seriesSection, load: loadSection };
+  const sections = (process.env.BENCH_SECTIONS ?? Object.keys(all).join(',')).split(',').map((section) => section.trim());
+  const unknown = sections.filter((section) => !(section in all));
+  if (unknown.length) throw new Error(`BENCH_SECTIONS: unknown section ${unknown.join(', ')}; the sections are ${Object.keys(all).join(', ')}`);
+  for (const section of sections) await all[section]!();
   process.exit(0);
 }
 

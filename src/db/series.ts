@@ -42,6 +42,33 @@ export interface SeriesPoint {
   under114: number;
 }
 
+/** The planner settings `intervalSeries` runs with (see below). */
+export const SERIES_PLANNER_SETTINGS = 'set local random_page_cost = 1.1; set local jit = off';
+
+/** The statement of `intervalSeries` ($1 tenant, $2 from, $3 to, $4 expected meters); exported so the benchmark explains the same text. */
+export const SERIES_SQL = `select read_at as "readAt",
+        $4::int as "expectedMeters",
+        reporting as "reportingMeters",
+        case when $4 > 0 then round(100 * reporting::numeric / $4, 2)::float8 end as "reportingRatePct",
+        round(kwh::numeric, 4)::float8 as "totalKwh",
+        round(baseline::numeric, 4)::float8 as "baselineKwh",
+        case when baseline > 0 then round((100 * (kwh - baseline) / baseline)::numeric, 2)::float8 end as "kwhDeviationPct",
+        round(voltage_mean::numeric, 2)::float8 as "meanVoltage",
+        round(voltage_min::numeric, 2)::float8 as "minVoltage",
+        under_114 as "under114"
+   from (select r.read_at,
+                count(*)::int as reporting,
+                -- float8 sums: exact enough for 4 decimals, much cheaper than numeric
+                sum(r.kwh::float8) as kwh,
+                sum(r.baseline_kwh::float8) as baseline,
+                avg(r.voltage::float8) as voltage_mean,
+                min(r.voltage) as voltage_min,
+                (count(*) filter (where r.voltage < 114))::int as under_114
+           from meter_reads_electric r
+          where r.tenant_id = $1 and r.read_at >= $2 and r.read_at <= $3
+          group by r.read_at) as per_interval
+  order by read_at`;
+
 /**
  * One point per interval with reads in [from, to], oldest first. The
  * time-first primary key (tenant_id, read_at, meter_id) makes the window one
@@ -58,32 +85,8 @@ export interface SeriesPoint {
  */
 export async function intervalSeries(pool: Pool, tenantId: string, from: Date, to: Date, expectedMeters: number): Promise<SeriesPoint[]> {
   return withTransaction(pool, async (client) => {
-    await client.query('set local random_page_cost = 1.1; set local jit = off');
-    const { rows } = await client.query<SeriesPoint>(
-      `select read_at as "readAt",
-              $4::int as "expectedMeters",
-              reporting as "reportingMeters",
-              case when $4 > 0 then round(100 * reporting::numeric / $4, 2)::float8 end as "reportingRatePct",
-              round(kwh::numeric, 4)::float8 as "totalKwh",
-              round(baseline::numeric, 4)::float8 as "baselineKwh",
-              case when baseline > 0 then round((100 * (kwh - baseline) / baseline)::numeric, 2)::float8 end as "kwhDeviationPct",
-              round(voltage_mean::numeric, 2)::float8 as "meanVoltage",
-              round(voltage_min::numeric, 2)::float8 as "minVoltage",
-              under_114 as "under114"
-         from (select r.read_at,
-                      count(*)::int as reporting,
-                      -- float8 sums: exact enough for 4 decimals, much cheaper than numeric
-                      sum(r.kwh::float8) as kwh,
-                      sum(r.baseline_kwh::float8) as baseline,
-                      avg(r.voltage::float8) as voltage_mean,
-                      min(r.voltage) as voltage_min,
-                      (count(*) filter (where r.voltage < 114))::int as under_114
-                 from meter_reads_electric r
-                where r.tenant_id = $1 and r.read_at >= $2 and r.read_at <= $3
-                group by r.read_at) as per_interval
-        order by read_at`,
-      [tenantId, from, to, expectedMeters],
-    );
+    await client.query(SERIES_PLANNER_SETTINGS);
+    const { rows } = await client.query<SeriesPoint>(SERIES_SQL, [tenantId, from, to, expectedMeters]);
     return rows;
   });
 }
