@@ -1,9 +1,13 @@
 import { postgraphile, type PostGraphileInstance } from 'postgraphile';
 import { makePgService } from 'postgraphile/adaptors/pg';
-import { lambda, SafeError } from 'postgraphile/grafast';
+import { randomBytes } from 'node:crypto';
+import { isSafeError, lambda, SafeError } from 'postgraphile/grafast';
+import { defaultMaskError } from 'postgraphile/grafserv';
 import { grafserv } from 'postgraphile/grafserv/express/v4';
+import { GraphQLError } from 'postgraphile/graphql';
 import { PostGraphileAmberPreset } from 'postgraphile/presets/amber';
 import type { Pool } from './db/pool.ts';
+import type { Logger } from './logger.ts';
 import { graphqlLimitsRule, type GraphQLLimits } from './graphqlLimits.ts';
 
 /**
@@ -33,7 +37,7 @@ export interface GraphQLService {
   release(): Promise<void>;
 }
 
-export function createGraphQL(options: { pool: Pool; limits?: GraphQLLimits }): GraphQLService {
+export function createGraphQL(options: { pool: Pool; logger: Logger; limits?: GraphQLLimits }): GraphQLService {
   const limits = options.limits ?? GRAPHQL_LIMITS;
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset],
@@ -58,6 +62,7 @@ export function createGraphQL(options: { pool: Pool; limits?: GraphQLLimits }): 
       websockets: false,
       watch: false,
       maxRequestLength: 64 * 1024,
+      maskError: maskError(options.logger),
     },
     grafast: {
       explain: false,
@@ -66,6 +71,35 @@ export function createGraphQL(options: { pool: Pool; limits?: GraphQLLimits }): 
   const pgl: PostGraphileInstance = postgraphile(preset);
   const serv = pgl.createServ(grafserv);
   return { serv, release: async () => pgl.release() };
+}
+
+/** PostgreSQL's codes for a value it could not read as its type: the caller's input. */
+const INPUT_SQLSTATES = new Set(['22007', '22008', '22009', '22P02']);
+
+/**
+ * What a failed field says to the caller. GraphQL's own errors and SafeErrors
+ * pass as they are (grafserv's default); a value PostgreSQL could not read
+ * (`readAt: "banana"`) and the statement timeout are said plainly, since they
+ * are the caller's to fix; anything else is logged in full here, through the
+ * service's logger, and answered with its id only.
+ */
+function maskError(logger: Logger): (error: GraphQLError) => GraphQLError {
+  return (error) => {
+    const original = error.originalError as (Error & { code?: unknown }) | undefined;
+    if (!original || original instanceof GraphQLError || isSafeError(original)) return defaultMaskError(error);
+    const reply = (message: string, extensions: Record<string, unknown>) =>
+      new GraphQLError(message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, originalError: original, extensions });
+    if (typeof original.code === 'string' && INPUT_SQLSTATES.has(original.code)) {
+      return reply(`invalid input: ${original.message}`, { code: 'INVALID_INPUT' });
+    }
+    if (original.code === '57014') {
+      logger.warn({ path: error.path, message: original.message }, 'GraphQL statement timed out');
+      return reply(`the query ran past the ${STATEMENT_TIMEOUT_MS} ms statement timeout: ask for fewer rows or a narrower window`, { code: 'STATEMENT_TIMEOUT' });
+    }
+    const errorId = randomBytes(6).toString('hex');
+    logger.error({ err: original, errorId, path: error.path }, 'GraphQL error');
+    return reply(`an internal error occurred (error id ${errorId}, in the service log)`, { errorId });
+  };
 }
 
 /**

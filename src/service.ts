@@ -69,7 +69,7 @@ export async function startService(options: { config: Config; logger: Logger; ro
       if (!config.apiToken) {
         logger.warn('AMI_API_TOKEN is not set: mutating endpoints accept loopback callers only');
       }
-      const graphql = createGraphQL({ pool });
+      const graphql = createGraphQL({ pool, logger });
       shutdown.push(() => graphql.release());
       const app = makeApp({ config, pool, logger, graphql, isReady: () => isMigrated(pool, expectedHash) });
       const server = await listen(app, config.port, config.host);

@@ -19,7 +19,7 @@ export async function startTestApp(
   options: { env?: Record<string, string>; now?: () => Date; listenHost?: string; graphql?: boolean } = {},
 ): Promise<TestApp> {
   const config = loadConfig({ DATABASE_URL: db.url, ...options.env });
-  const graphql = options.graphql ? createGraphQL({ pool: db.pool }) : undefined;
+  const graphql = options.graphql ? createGraphQL({ pool: db.pool, logger: db.logger }) : undefined;
   const app = makeApp({
     config,
     pool: db.pool,

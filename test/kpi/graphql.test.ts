@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateBatch } from '../../src/emulator/index.ts';
 import { activeMeters, ensureFleet } from '../../src/db/fleet.ts';
 import { eventsActiveAt } from '../../src/db/events.ts';
@@ -125,6 +125,38 @@ describe('GraphQL', () => {
     expect(viaVariable.body.errors[0].message).toMatch(/first must be from 0 to 1000/);
     const ok = await graphql('query($n: Int) { allTicks(first: $n) { nodes { readAt } } }', { n: 2 });
     expect(ok.body.errors).toBeUndefined();
+  });
+
+  it('says what is wrong with a value PostgreSQL cannot read, and logs an internal failure with an id, in the service log', async () => {
+    for (const readAt of ['banana', '2026-13-45T00:00:00Z']) {
+      const bad = await graphql('query($r: Datetime!) { intervalKpisAt(tenantId: "GQL", readAt: $r) { readAt } }', { r: readAt });
+      expect(bad.body.data).toEqual({ intervalKpisAt: null });
+      expect(bad.body.errors).toHaveLength(1);
+      expect(bad.body.errors[0].message).toMatch(/^invalid input: .*(invalid input syntax|out of range).*/);
+      expect(bad.body.errors[0].message).toContain(readAt);
+      expect(bad.body.errors[0].extensions).toEqual({ code: 'INVALID_INPUT' });
+    }
+
+    // A grant gone missing: the caller learns only an id, the log has the cause under it.
+    const logged = vi.spyOn(db.logger, 'error');
+    const stderr = vi.spyOn(console, 'error');
+    await db.pool.query('revoke select on ami_kpi.ticks from ami_kpi_reader');
+    try {
+      const res = await graphql('{ allTicks(first: 1) { nodes { readAt } } }');
+      expect(res.body.errors).toHaveLength(1);
+      const { message, extensions } = res.body.errors[0];
+      expect(message).toMatch(/^an internal error occurred \(error id [0-9a-f]{12}, in the service log\)$/);
+      expect(message).not.toMatch(/permission|ticks/);
+      expect(extensions).toEqual({ errorId: expect.stringMatching(/^[0-9a-f]{12}$/) });
+      const line = logged.mock.calls.find(([fields]) => (fields as { errorId?: string }).errorId === extensions.errorId);
+      expect(line?.[1]).toBe('GraphQL error');
+      expect(String((line?.[0] as { err: Error }).err.message)).toMatch(/permission denied for view ticks/);
+      expect(stderr).not.toHaveBeenCalled();
+    } finally {
+      await db.pool.query('grant select on ami_kpi.ticks to ami_kpi_reader');
+      logged.mockRestore();
+      stderr.mockRestore();
+    }
   });
 
   it('refuses operations selecting too many lists (aliases count)', async () => {
