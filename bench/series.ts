@@ -1,7 +1,7 @@
 /**
  * The `series` section of `npm run bench`: latency of GET /api/ami/kpi/series
  * (the dashboard's charts) at full size, 25,000 meters x 96 intervals (2.4 M
- * reads) by default.
+ * reads) by default; then the retention task deleting those reads.
  *
  *   SERIES_METERS        fleet size (default 25000)
  *   SERIES_INTERVALS     15-minute intervals of reads (default 96: a day)
@@ -9,6 +9,7 @@
  */
 import { ensureFleet } from '../src/db/fleet.ts';
 import { withTransaction } from '../src/db/pool.ts';
+import { pruneReads } from '../src/db/retention.ts';
 import { intervalSeries, SERIES_PLANNER_SETTINGS, SERIES_SQL, seriesContext } from '../src/db/series.ts';
 import { fleetProfiles, generateBatch, getAlignedIntervalTimestamp } from '../src/emulator/index.ts';
 import { fmt, percentile, scratchDatabase, startApi } from './scratch.ts';
@@ -83,6 +84,13 @@ export async function seriesSection(): Promise<void> {
     });
     console.log('plan of the aggregate:');
     for (const row of plan.rows as Array<Record<string, string>>) console.log(`  ${row['QUERY PLAN']}`);
+
+    // The hourly retention task, deleting the same reads (all older than the newest interval + 1).
+    console.log(`\n## Retention: pruning those ${fmt(rows[0]!.reads)} reads\n`);
+    const pruneStarted = performance.now();
+    const pruned = await pruneReads(pool, new Date(latest.getTime() + 900_000));
+    const pruneMs = performance.now() - pruneStarted;
+    console.log(`pruneReads deleted ${fmt(pruned.readsDeleted)} reads (${pruned.intervalsDeleted} intervals, one statement each) in ${fmt(pruneMs / 1000, 1)} s: ${fmt(pruneMs / pruned.intervalsDeleted)} ms per interval`);
   } finally {
     await db.drop();
   }

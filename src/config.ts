@@ -36,6 +36,7 @@ const envSchema = z.object({
     .string()
     .regex(/^\S+ \S+ \S+ \S+ \S+$/, 'must be a 5-field crontab pattern such as */15 * * * *')
     .default('*/15 * * * *'),
+  AMI_RETENTION_DAYS: integer(0, 36_500).default(30),
   AMI_EMBEDDED_PG_DIR: z.string().min(1).optional(),
   AMI_EMBEDDED_PG_PORT: integer(1, 65535).default(54329),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -63,6 +64,8 @@ export interface Config {
   workerConcurrency: number;
   /** Crontab pattern of the scheduler: every 15 minutes in production (tests use every minute). */
   tickCron: string;
+  /** Days of interval reads kept; older ones are deleted every hour. 0 keeps them all. */
+  retentionDays: number;
   embeddedPg: { dataDir: string | undefined; port: number };
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   logPretty: boolean | undefined;
@@ -102,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     workerConcurrency: e.AMI_WORKER_CONCURRENCY,
     tickCron: e.AMI_TICK_CRON,
+    retentionDays: e.AMI_RETENTION_DAYS,
     embeddedPg: { dataDir: e.AMI_EMBEDDED_PG_DIR, port: e.AMI_EMBEDDED_PG_PORT },
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,

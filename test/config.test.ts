@@ -9,6 +9,7 @@ describe('loadConfig', () => {
     expect(config.port).toBe(3000);
     expect(config.databaseUrl).toBeUndefined();
     expect(config.corsOrigins).toContain('https://app.gridlensenergy.com');
+    expect(config.retentionDays).toBe(30);
   });
 
   it('lets an operator raise a cap deliberately', () => {
@@ -24,7 +25,7 @@ describe('loadConfig', () => {
 
   it('names every bad variable and what it accepts', () => {
     const attempt = () =>
-      loadConfig({ PORT: 'eighty', AMI_MAX_BATCH_SIZE: '-5', DATABASE_URL: 'mysql://x', AMI_API_TOKEN: 'short', AMI_CORS_ORIGINS: 'not a url' });
+      loadConfig({ PORT: 'eighty', AMI_MAX_BATCH_SIZE: '-5', DATABASE_URL: 'mysql://x', AMI_API_TOKEN: 'short', AMI_CORS_ORIGINS: 'not a url', AMI_RETENTION_DAYS: 'a month' });
     expect(attempt).toThrow(ConfigError);
     let message = '';
     try {
@@ -32,7 +33,7 @@ describe('loadConfig', () => {
     } catch (error) {
       message = (error as Error).message;
     }
-    for (const variable of ['PORT="eighty"', 'AMI_MAX_BATCH_SIZE="-5"', 'DATABASE_URL', 'AMI_API_TOKEN', 'AMI_CORS_ORIGINS']) {
+    for (const variable of ['PORT="eighty"', 'AMI_MAX_BATCH_SIZE="-5"', 'DATABASE_URL', 'AMI_API_TOKEN', 'AMI_CORS_ORIGINS', 'AMI_RETENTION_DAYS="a month"']) {
       expect(message).toContain(variable);
     }
     expect(message).toContain('postgres://');

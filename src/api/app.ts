@@ -43,11 +43,11 @@ export function makeApp(deps: AppDeps): Express {
   if (deps.graphql) app.use(graphqlRouter(deps.graphql, logger));
 
   const ingest = { pool, caps: config.caps, logger };
-  app.use(publishRouter({ ...ingest, apiToken: config.apiToken, now }));
+  app.use(publishRouter({ ...ingest, apiToken: config.apiToken, retentionDays: config.retentionDays, now }));
   app.use(autoRouter({ ...ingest, apiToken: config.apiToken, now }));
   app.use(scaleRouter({ pool, config }));
   app.use(eventsRouter({ pool, apiToken: config.apiToken, now }));
-  app.use(kpiRouter({ pool, now }));
+  app.use(kpiRouter({ pool, now, retentionDays: config.retentionDays }));
   app.use(seriesRouter({ pool }));
   // The built-in page and its files, after the API so no file can shadow a route.
   app.use(dashboardRouter());

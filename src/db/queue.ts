@@ -9,6 +9,7 @@ export const TASKS = {
   publishBatch: 'ami_publish_batch',
   tick: 'ami_tick',
   catchUp: 'ami_catch_up',
+  prune: 'ami_prune',
 } as const;
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;

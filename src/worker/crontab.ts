@@ -2,12 +2,15 @@ import { parseCronItems, type ParsedCronItem } from 'graphile-worker';
 import { TASKS } from '../db/queue.ts';
 
 /**
- * The one crontab entry of the service. Its identifier is pinned: Graphile
- * Worker records each (identifier, slot) it fires in one statement with the
- * job, so however many worker processes run, each slot fires once. Changing
- * the identifier would make it a new entry.
+ * The crontab of the service: the scheduler and the retention. Identifiers
+ * are pinned: Graphile Worker records each (identifier, slot) it fires in one
+ * statement with the job, so however many worker processes run, each slot
+ * fires once. Changing an identifier would make it a new entry.
  */
 export const TICK_CRONTAB_ID = 'ami_tick';
+/** The retention entry: hourly, at minute 7, off the quarter-hour boundaries the ticks take. */
+export const PRUNE_CRONTAB_ID = 'ami_prune';
+export const PRUNE_CRON = '7 * * * *';
 
 export function cronItems(pattern: string): ParsedCronItem[] {
   return parseCronItems([
@@ -19,6 +22,13 @@ export function cronItems(pattern: string): ParsedCronItem[] {
       // Missed slots are not backfilled here: catch-up re-publishes whatever
       // is missing, with the caps and the backpressure rule.
       options: { backfillPeriod: 0, maxAttempts: 5 },
+    },
+    {
+      task: TASKS.prune,
+      match: PRUNE_CRON,
+      identifier: PRUNE_CRONTAB_ID,
+      // One pending prune is enough: a slow one is not stacked behind another.
+      options: { backfillPeriod: 0, maxAttempts: 3, jobKey: PRUNE_CRONTAB_ID, jobKeyMode: 'preserve_run_at' },
     },
   ]);
 }

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.ts';
 import { cronItems } from './crontab.ts';
 import { Liveness } from './liveness.ts';
 import { catchUpTask } from './tasks/catchUp.ts';
+import { pruneTask } from './tasks/prune.ts';
 import { publishBatchTask } from './tasks/publishBatch.ts';
 import { tickTask } from './tasks/tick.ts';
 
@@ -23,10 +24,12 @@ export interface WorkerDeps {
 
 export function taskList(deps: WorkerDeps): TaskList {
   const ingest = { pool: deps.pool, logger: deps.logger, caps: deps.config.caps };
+  const now = deps.now ?? (() => new Date());
   return {
     [TASKS.publishBatch]: publishBatchTask(ingest),
     [TASKS.tick]: tickTask(ingest),
-    [TASKS.catchUp]: catchUpTask({ ...ingest, now: deps.now ?? (() => new Date()) }),
+    [TASKS.catchUp]: catchUpTask({ ...ingest, now }),
+    [TASKS.prune]: pruneTask({ pool: deps.pool, logger: deps.logger, retentionDays: deps.config.retentionDays, now }),
   };
 }
 

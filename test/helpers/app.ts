@@ -7,6 +7,13 @@ import { createGraphQL } from '../../src/graphql.ts';
 import { startWorker } from '../../src/worker/runner.ts';
 import type { TestDatabase } from './db.ts';
 
+/**
+ * Defaults of every service the tests start: no retention, since tests stamp
+ * reads at fixed dates that the wall clock leaves behind (a test of the
+ * retention sets it).
+ */
+export const TEST_ENV: Record<string, string> = { AMI_RETENTION_DAYS: '0' };
+
 export interface TestApp {
   url: string;
   config: Config;
@@ -18,7 +25,7 @@ export async function startTestApp(
   db: TestDatabase,
   options: { env?: Record<string, string>; now?: () => Date; listenHost?: string; graphql?: boolean } = {},
 ): Promise<TestApp> {
-  const config = loadConfig({ DATABASE_URL: db.url, ...options.env });
+  const config = loadConfig({ DATABASE_URL: db.url, ...TEST_ENV, ...options.env });
   const graphql = options.graphql ? createGraphQL({ pool: db.pool, logger: db.logger }) : undefined;
   const app = makeApp({
     config,
@@ -47,7 +54,7 @@ export async function startTestApp(
 
 /** A Graphile Worker runner in this process, as the service starts it. */
 export async function startTestWorker(db: TestDatabase, env: Record<string, string> = {}): Promise<Runner> {
-  const config = loadConfig({ DATABASE_URL: db.url, ...env });
+  const config = loadConfig({ DATABASE_URL: db.url, ...TEST_ENV, ...env });
   return startWorker({ pool: db.pool, config, logger: db.logger });
 }
 

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { PROJECT_DIR } from '../../src/service.ts';
+import { TEST_ENV } from './app.ts';
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -28,7 +29,7 @@ export async function killServiceProcesses(): Promise<void> {
 export function startServiceProcess(mode: 'all' | 'api' | 'worker', env: Record<string, string>): ServiceProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_DIR, 'src', 'main.ts'), mode], {
     cwd: PROJECT_DIR,
-    env: { ...process.env, LOG_PRETTY: 'false', ...env },
+    env: { ...process.env, LOG_PRETTY: 'false', ...TEST_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

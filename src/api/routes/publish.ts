@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Caps } from '../../config.ts';
+import { outsideRetention } from '../../db/retention.ts';
 import { getAlignedIntervalTimestamp, isAlignedTo } from '../../emulator/index.ts';
 import { AppError } from '../../errors.ts';
 import { tickShapeErrors } from '../../ingest/limits.ts';
@@ -26,7 +27,7 @@ export function checkCaps(caps: Caps, value: { meterCount: number; feederCount: 
   for (const error of tickShapeErrors(caps, value)) ctx.addIssue({ code: 'custom', path: [error.field], message: error.message });
 }
 
-export function publishRouter(deps: IngestDeps & { apiToken: string | undefined; now: () => Date }): Router {
+export function publishRouter(deps: IngestDeps & { apiToken: string | undefined; retentionDays: number; now: () => Date }): Router {
   const schema = z
     .strictObject({ ...fleetFields(deps.caps), readAt: instantSchema.optional() })
     .superRefine((value, ctx) => {
@@ -36,10 +37,13 @@ export function publishRouter(deps: IngestDeps & { apiToken: string | undefined;
         ctx.addIssue({ code: 'custom', path: ['readAt'], message: `must be on a ${value.intervalMinutes}-minute boundary (UTC), e.g. 10:00, 10:15` });
         return;
       }
-      const current = getAlignedIntervalTimestamp(value.intervalMinutes, deps.now());
+      const now = deps.now();
+      const current = getAlignedIntervalTimestamp(value.intervalMinutes, now);
       if (value.readAt > current) {
         ctx.addIssue({ code: 'custom', path: ['readAt'], message: `must not be in the future: the current interval is ${current.toISOString()}` });
       }
+      const outside = outsideRetention(value.readAt, now, deps.retentionDays);
+      if (outside) ctx.addIssue({ code: 'custom', path: ['readAt'], message: outside });
     });
 
   const router = Router();
