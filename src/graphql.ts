@@ -73,8 +73,12 @@ export function createGraphQL(options: { pool: Pool; logger: Logger; limits?: Gr
   return { serv, release: async () => pgl.release() };
 }
 
-/** PostgreSQL's codes for a value it could not read as its type: the caller's input. */
-const INPUT_SQLSTATES = new Set(['22007', '22008', '22009', '22P02']);
+/**
+ * PostgreSQL's codes for a value of the caller's it refused: a date or number
+ * it could not read, a negative offset or limit, a NUL or an untranslatable
+ * character in a string.
+ */
+const INPUT_SQLSTATES = new Set(['22007', '22008', '22009', '22P02', '2201W', '2201X', '22021', '22P05']);
 
 /**
  * What a failed field says to the caller. GraphQL's own errors and SafeErrors

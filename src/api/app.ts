@@ -1,8 +1,9 @@
 import cors from 'cors';
-import express, { Router, type Express } from 'express';
+import express, { Router, type Express, type RequestHandler } from 'express';
 import type { Config } from '../config.ts';
 import type { Pool } from '../db/pool.ts';
 import type { GraphQLService } from '../graphql.ts';
+import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { autoRouter } from './routes/auto.ts';
@@ -38,6 +39,7 @@ export function makeApp(deps: AppDeps): Express {
 
   app.use(healthRouter(deps.isReady));
   app.use(corsPolicy(config.corsOrigins));
+  app.use(refuseForeignWrites(config.corsOrigins));
   // GraphQL reads its own bodies (grafserv, 64 kB); REST routes parse theirs
   // after their auth check (src/api/validate.ts jsonBody).
   if (deps.graphql) app.use(graphqlRouter(deps.graphql, logger));
@@ -72,6 +74,33 @@ function graphqlRouter(graphql: GraphQLService, logger: Logger): Router {
  * CORS for the allow-listed origins only (the public dashboard among them):
  * other origins get no CORS headers at all, so browsers refuse them.
  */
+/**
+ * A browser sends `Origin` with every POST. One from a page that is neither
+ * this server nor an allowed CORS origin is refused before any route runs:
+ * without a token the mutating endpoints trust loopback callers, and a
+ * browser on this machine is one, whatever site it is showing (a form post
+ * or a body-less POST needs no preflight). Clients that are not browsers
+ * send no Origin and are unaffected.
+ */
+function refuseForeignWrites(origins: string[]): RequestHandler {
+  const allowed = new Set(origins);
+  return (req, _res, next) => {
+    const origin = req.get('origin');
+    if (origin === undefined || req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
+    if (allowed.has(origin) || originHost(origin) === req.get('host')) return next();
+    next(new AppError('FORBIDDEN', `a ${req.method} from the page of ${origin} is refused: that origin is not this server nor in AMI_CORS_ORIGINS`));
+  };
+}
+
+/** The host:port of an Origin header (scheme left out: a proxy may end TLS); undefined for `null` and garbage. */
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
 function corsPolicy(origins: string[]) {
   const allowed = new Set(origins);
   return cors({

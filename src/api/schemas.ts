@@ -14,8 +14,11 @@ export const intervalMinutesSchema = z.union(
   { error: `must be one of ${ALLOWED_INTERVAL_MINUTES.join(', ')}` },
 );
 
+/** Largest PostgreSQL `integer`: every count and id here is stored as one. */
+export const MAX_INT4 = 2_147_483_647;
+
 /** A positive whole number; in a query string, its decimal form. */
-export const positiveInt = (max = Number.MAX_SAFE_INTEGER) =>
+export const positiveInt = (max = MAX_INT4) =>
   z.int({ error: 'must be a whole number' }).min(1, 'must be at least 1').max(max, `must be at most ${max}`);
 
 /** An ISO 8601 instant with an explicit offset or Z, as a Date. */

@@ -1,6 +1,6 @@
-import express, { type Request } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
 import type { z } from 'zod';
-import { fieldErrors } from '../errors.ts';
+import { AppError, fieldErrors } from '../errors.ts';
 import { validationError } from './errors.ts';
 
 /**
@@ -8,7 +8,20 @@ import { validationError } from './errors.ts';
  * body is never parsed). Any JSON value is accepted here so that the schema,
  * not the parser, says what is wrong with `null` or `42`.
  */
-export const jsonBody = express.json({ limit: '16kb', strict: false });
+const parseJson = express.json({ limit: '16kb', strict: false });
+
+/**
+ * A body of any other type is refused, not ignored: an ignored form body
+ * would drop the fields it meant to send (such as a tenantId that narrows
+ * what a call may change) and let a cross-site form post through.
+ */
+export const jsonBody: RequestHandler = (req, res, next) => {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+  if (hasBody && !req.is('application/json')) {
+    return next(new AppError('UNSUPPORTED_MEDIA_TYPE', `send the body as JSON (Content-Type: application/json), not ${req.get('content-type') ?? 'an untyped body'}`));
+  }
+  parseJson(req, res, next);
+};
 
 // Keys that name Object.prototype members are refused outright: a schema's
 // "unknown key" check can mistake them for known ones.

@@ -59,6 +59,7 @@ describe('POST /api/ami/events', () => {
       [{ ...good, severity: '0.5' }, 'severity', /number/],
       [{ ...good, feederId: 999 }, 'feederId', /feeder 999 does not exist for tenant EVT \(feeders 1-4\)/],
       [{ ...good, feederId: 0 }, 'feederId', /at least 1/],
+      [{ ...good, feederId: 3_000_000_000 }, 'feederId', /at most 2147483647/],
       [{ ...good, tenantId: 'NO_FLEET' }, 'tenantId', /no fleet/],
       [{ ...good, tenantId: 'bad tenant!' }, 'tenantId', /letters, digits/],
       [{ ...good, startsAt: '2026-11-28T10:00:00Z', endsAt: '2026-11-28T09:00:00Z' }, 'endsAt', /after startsAt \(2026-11-28T10:00:00.000Z\)/],

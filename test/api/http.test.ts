@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureFleet } from '../../src/db/fleet.ts';
+import { withTransaction } from '../../src/db/pool.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/db.ts';
 
@@ -38,9 +40,65 @@ describe('HTTP edges', () => {
     expect(huge.status).toBe(413);
     expect(await huge.json()).toMatchObject({ ok: false, error: { code: 'PAYLOAD_TOO_LARGE' } });
     const form = await post('tenantId=X', 'application/x-www-form-urlencoded');
-    expect(form.status).toBe(400);
-    expect(((await form.json()) as { error: { message: string } }).error.message).toMatch(/JSON object body is required/);
+    expect(form.status).toBe(415);
+    expect(await form.json()).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.stringMatching(/Content-Type: application\/json/) } });
+    const empty = await fetch(`${app.url}/api/ami/publish-once`, { method: 'POST' });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { error: { message: string } }).error.message).toMatch(/JSON object body is required/);
     expect(await ticks()).toBe(0);
+  });
+
+  it('answers a path that is not valid percent-encoding and a body that does not inflate with 400, not 500', async () => {
+    const badPath = await fetch(`${app.url}/api/ami/events/%ZZ/end`, { method: 'POST' });
+    expect(badPath.status).toBe(400);
+    expect(await badPath.json()).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+    const badGzip = await fetch(`${app.url}/api/ami/publish-once`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: 'this is not gzip',
+    });
+    expect(badGzip.status).toBe(400);
+    expect(await badGzip.json()).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+    expect(await ticks()).toBe(0);
+  });
+});
+
+describe('requests from other sites', () => {
+  async function openEvent(): Promise<number> {
+    await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: 'SITE', meterCount: 10, feederCount: 2 }));
+    const { rows } = await db.pool.query(`insert into ami_events (tenant_id, feeder_id, type, severity, starts_at) values ('SITE', 1, 'theft', 0.5, now() - interval '1 minute') returning id`);
+    return rows[0].id;
+  }
+  const endsAt = async (id: number) => (await db.pool.query('select ends_at from ami_events where id = $1', [id])).rows[0].ends_at;
+
+  it('refuses a form body to the end-event call instead of ignoring it (its tenantId would be dropped), ending nothing', async () => {
+    const id = await openEvent();
+    const res = await fetch(`${app.url}/api/ami/events/${id}/end`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '{"tenantId":"NOT_THE_OWNER"}',
+    });
+    expect(res.status).toBe(415);
+    expect(await endsAt(id)).toBeNull();
+  });
+
+  it('refuses a POST from a page of an unknown origin, even from loopback without a token; serves this server and allowed origins', async () => {
+    const id = await openEvent();
+    const foreign = await fetch(`${app.url}/api/ami/events/${id}/end`, { method: 'POST', headers: { origin: 'https://evil.example.com' } });
+    expect(foreign.status).toBe(403);
+    expect(await foreign.json()).toMatchObject({ ok: false, error: { code: 'FORBIDDEN', message: expect.stringMatching(/https:\/\/evil\.example\.com.*AMI_CORS_ORIGINS/) } });
+    const opaque = await fetch(`${app.url}/api/ami/events/${id}/end`, { method: 'POST', headers: { origin: 'null' } });
+    expect(opaque.status).toBe(403);
+    expect(await endsAt(id)).toBeNull();
+    // Reading stays open to any page (CORS decides what a browser may see).
+    expect((await fetch(`${app.url}/api/ami/events?tenantId=SITE`, { headers: { origin: 'https://evil.example.com' } })).status).toBe(200);
+
+    const sameHost = await fetch(`${app.url}/api/ami/events/${id}/end`, { method: 'POST', headers: { origin: app.url } });
+    expect(sameHost.status).toBe(200);
+    expect(await endsAt(id)).not.toBeNull();
+    const second = await openEvent();
+    const allowed = await fetch(`${app.url}/api/ami/events/${second}/end`, { method: 'POST', headers: { origin: 'https://app.gridlensenergy.com' } });
+    expect(allowed.status).toBe(200);
   });
 });
 

@@ -137,6 +137,11 @@ describe('GraphQL', () => {
       expect(bad.body.errors[0].extensions).toEqual({ code: 'INVALID_INPUT' });
     }
 
+    const negative = await graphql('query($o: Int) { allEvents(first: 5, offset: $o) { nodes { rowId } } }', { o: -5 });
+    expect(negative.body.errors[0].message).toMatch(/^invalid input: .*OFFSET/i);
+    const nul = await graphql('query($t: String!) { tenantByTenantId(tenantId: $t) { tenantId } }', { t: 'A\u0000B' });
+    expect(nul.body.errors[0]).toMatchObject({ message: expect.stringMatching(/^invalid input: /), extensions: { code: 'INVALID_INPUT' } });
+
     // A grant gone missing: the caller learns only an id, the log has the cause under it.
     const logged = vi.spyOn(db.logger, 'error');
     const stderr = vi.spyOn(console, 'error');
