@@ -12,16 +12,16 @@ type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 export interface SeriesContext {
   /** The tenant's interval length: its auto mode configuration, 15 without one. */
   intervalMinutes: number;
-  /** Newest read_at with reads for the tenant; null before the first read. */
+  /** Newest interval fully published (as the KPIs' latest_interval); null before the first read. */
   latestInterval: Date | null;
-  /** Active meters of the registry: the meters expected to report in each interval. */
+  /** Active meters of the registry: expected in an interval without a tick in the ledger. */
   expectedMeters: number;
 }
 
 export async function seriesContext(db: Queryable, tenantId: string): Promise<SeriesContext> {
   const { rows } = await db.query<{ interval_minutes: number; latest_interval: Date | null; expected_meters: number }>(
     `select coalesce((select a.interval_minutes from ami_auto_config a where a.tenant_id = $1), 15) as interval_minutes,
-            (select max(r.read_at) from meter_reads_electric r where r.tenant_id = $1) as latest_interval,
+            ami_kpi_private.latest_interval($1) as latest_interval,
             (select count(*) from ami_meters m where m.tenant_id = $1 and m.active)::int as expected_meters`,
     [tenantId],
   );
@@ -45,11 +45,16 @@ export interface SeriesPoint {
 /** The planner settings `intervalSeries` runs with (see below). */
 export const SERIES_PLANNER_SETTINGS = 'set local random_page_cost = 1.1; set local jit = off';
 
-/** The statement of `intervalSeries` ($1 tenant, $2 from, $3 to, $4 expected meters); exported so the benchmark explains the same text. */
-export const SERIES_SQL = `select read_at as "readAt",
-        $4::int as "expectedMeters",
+/**
+ * The statement of `intervalSeries` ($1 tenant, $2 from, $3 to, $4 expected
+ * meters when an interval has no tick); exported so the benchmark explains
+ * the same text. Each interval is measured against the fleet its tick was
+ * published for (the ledger), so resizing a fleet does not rewrite history.
+ */
+export const SERIES_SQL = `select per_interval.read_at as "readAt",
+        coalesce(t.meter_count, $4::int) as "expectedMeters",
         reporting as "reportingMeters",
-        case when $4 > 0 then round(100 * reporting::numeric / $4, 2)::float8 end as "reportingRatePct",
+        case when coalesce(t.meter_count, $4) > 0 then round(100 * reporting::numeric / coalesce(t.meter_count, $4), 2)::float8 end as "reportingRatePct",
         round(kwh::numeric, 4)::float8 as "totalKwh",
         round(baseline::numeric, 4)::float8 as "baselineKwh",
         case when baseline > 0 then round((100 * (kwh - baseline) / baseline)::numeric, 2)::float8 end as "kwhDeviationPct",
@@ -67,7 +72,8 @@ export const SERIES_SQL = `select read_at as "readAt",
            from meter_reads_electric r
           where r.tenant_id = $1 and r.read_at >= $2 and r.read_at <= $3
           group by r.read_at) as per_interval
-  order by read_at`;
+   left join ami_ticks t on t.tenant_id = $1 and t.read_at = per_interval.read_at
+  order by per_interval.read_at`;
 
 /**
  * One point per interval with reads in [from, to], oldest first. The
