@@ -41,6 +41,15 @@ const envSchema = z.object({
   AMI_EMBEDDED_PG_PORT: integer(1, 65535).default(54329),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: booleanFlag.optional(),
+}).superRefine((env, ctx) => {
+  // A tick larger than the queue could never be enqueued: every one would be skipped.
+  if (env.AMI_MAX_JOBS_PER_TICK > env.AMI_MAX_QUEUE_DEPTH) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AMI_MAX_JOBS_PER_TICK'],
+      message: `must be at most AMI_MAX_QUEUE_DEPTH (${env.AMI_MAX_QUEUE_DEPTH}): a tick of more jobs than the queue holds would never be enqueued`,
+    });
+  }
 });
 
 export interface Caps {

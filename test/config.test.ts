@@ -19,6 +19,11 @@ describe('loadConfig', () => {
     expect(config.caps.maxQueueDepth).toBe(5000);
   });
 
+  it('refuses more jobs per tick than the queue may hold', () => {
+    expect(() => loadConfig({ AMI_MAX_JOBS_PER_TICK: '600' })).toThrow(/AMI_MAX_JOBS_PER_TICK="600": must be at most AMI_MAX_QUEUE_DEPTH \(500\)/);
+    expect(loadConfig({ AMI_MAX_JOBS_PER_TICK: '600', AMI_MAX_QUEUE_DEPTH: '600' }).caps.maxJobsPerTick).toBe(600);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ AMI_API_TOKEN: '', DATABASE_URL: '' })).toMatchObject({ apiToken: undefined, databaseUrl: undefined });
   });

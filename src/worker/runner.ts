@@ -98,12 +98,26 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
           deadPoolId = undefined;
         }
         await launch();
+        if (stopping) {
+          // stop() ran while this pool was starting: it saw the dead one.
+          await stopRunner();
+          return;
+        }
         restartDelay = RESTART_MIN_MS;
         logger.info({ workerId: poolId }, 'worker pool restarted');
         return;
       } catch (error) {
         logger.warn({ err: error, retryInMs: restartDelay }, 'worker pool restart failed');
       }
+    }
+  };
+
+  /** Stops the current pool; one that already ended (waiting for its restart) has nothing to stop. */
+  const stopRunner = async (): Promise<void> => {
+    try {
+      await runner?.stop();
+    } catch (error) {
+      if (!/already stopped/i.test(String((error as Error)?.message))) throw error;
     }
   };
 
@@ -116,7 +130,7 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
     logger.info({ concurrency: config.workerConcurrency, schedule: config.tickCron, catchUpTenants: tenants.length, workerId: poolId }, 'worker started');
   } catch (error) {
     stopping = true;
-    await runner?.stop();
+    await stopRunner();
     await liveness.stop();
     throw error;
   }
@@ -124,7 +138,7 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
   return {
     async stop() {
       stopping = true;
-      await runner?.stop();
+      await stopRunner();
       await liveness.stop();
     },
   };
