@@ -74,6 +74,23 @@ async function insertMeters(client: pg.PoolClient, tenantId: string, profiles: M
   );
 }
 
+/**
+ * Registered meters in [firstMeterId, lastMeterId], active or not, in id
+ * order: what a batch writes. Its slice comes from its own tick's
+ * meterCount, so a fleet shrunk by a later publish (which only deactivates
+ * meters, never deletes them) does not take meters from an interval in flight.
+ */
+export async function sliceMeters(db: Pick<pg.Pool, 'query'>, tenantId: string, firstMeterId: number, lastMeterId: number): Promise<MeterProfile[]> {
+  const { rows } = await db.query<MeterProfile>(
+    `select meter_id as "meterId", feeder_id as "feederId", service_class as "serviceClass", scale
+       from ami_meters
+      where tenant_id = $1 and meter_id between $2 and $3
+      order by meter_id`,
+    [tenantId, firstMeterId, lastMeterId],
+  );
+  return rows;
+}
+
 /** Registered meters in [firstMeterId, lastMeterId] still expected to report, in id order. */
 export async function activeMeters(db: Pick<pg.Pool, 'query'>, tenantId: string, firstMeterId: number, lastMeterId: number): Promise<MeterProfile[]> {
   const { rows } = await db.query<MeterProfile>(
