@@ -54,6 +54,15 @@ export async function ensureFleet(client: pg.PoolClient, fleet: Fleet): Promise<
   return { registered };
 }
 
+/** The registered size of a tenant's fleet; undefined for a tenant never published. */
+export async function registeredFleet(db: Pick<pg.Pool, 'query'>, tenantId: string): Promise<Fleet | undefined> {
+  const { rows } = await db.query<Fleet>(
+    'select tenant_id as "tenantId", meter_count as "meterCount", feeder_count as "feederCount" from ami_fleets where tenant_id = $1',
+    [tenantId],
+  );
+  return rows[0];
+}
+
 async function insertMeters(client: pg.PoolClient, tenantId: string, profiles: MeterProfile[]): Promise<void> {
   await client.query(
     `with registered as (
