@@ -14,6 +14,15 @@ const FLEET_LOCK_SPACE = 742_615_010;
 const REGISTER_CHUNK = 50_000;
 
 /**
+ * The tenant's registration lock, held until the caller's transaction ends
+ * (re-entrant: ensureFleet takes it again at no cost). It comes first in
+ * every transaction that takes it with other locks.
+ */
+export async function lockFleet(client: pg.PoolClient, tenantId: string): Promise<void> {
+  await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [FLEET_LOCK_SPACE, tenantId]);
+}
+
+/**
  * Makes the registry match (tenant, meterCount, feederCount): registers the
  * fleet on first use, adds meters when it grows, retires the ones above
  * meterCount when it shrinks (their history stays). Meters keep their feeder
@@ -22,7 +31,7 @@ const REGISTER_CHUNK = 50_000;
  * nothing); idempotent, and concurrent callers queue on a per-tenant lock.
  */
 export async function ensureFleet(client: pg.PoolClient, fleet: Fleet): Promise<{ registered: number }> {
-  await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [FLEET_LOCK_SPACE, fleet.tenantId]);
+  await lockFleet(client, fleet.tenantId);
   const { rows } = await client.query<{ meter_count: number; feeder_count: number; registered: number }>(
     `select f.meter_count, f.feeder_count, (select coalesce(max(meter_id), 0) from ami_meters m where m.tenant_id = f.tenant_id)::int as registered
        from ami_fleets f where f.tenant_id = $1`,

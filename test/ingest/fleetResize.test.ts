@@ -52,7 +52,7 @@ describe('fleet resize while an interval is in flight', () => {
   it('the batches of a 1,000-meter tick write all 1,000 meters after a 100-meter publish of another interval shrank the fleet', async () => {
     const inFlight = new Date('2026-01-01T10:15:00Z');
     const other = new Date('2026-01-01T10:00:00Z');
-    const first = await publishTick(deps(), 'SHRINK', inFlight, 1_000, 5, 500, { requestedBy: 'cron', onBackpressure: 'record' });
+    const first = await publishTick(deps(), 'SHRINK', inFlight, 1_000, 5, 500, { requestedBy: 'manual', onBackpressure: 'refuse' });
     expect(first.outcome).toBe('enqueued');
     // Before its batches run, an operator publishes another interval with a smaller fleet.
     const second = await publishTick(deps(), 'SHRINK', other, 100, 5, 100, { requestedBy: 'manual', onBackpressure: 'refuse' });

@@ -120,6 +120,7 @@ export function publishRouter(deps: IngestDeps & { apiToken: string | undefined;
       intervalMinutes: body.intervalMinutes,
       onBackpressure: 'refuse',
     });
+    if (result.outcome === 'disabled') throw new Error('publishTick answered disabled to a manual publish');
     if (result.outcome === 'skipped') {
       res.set('Retry-After', '5');
       throw new AppError('BACKPRESSURE', `queue too deep: ${result.queueDepth} batch jobs waiting or delayed, this tick needs ${result.wanted} more, the limit is ${result.limit}; nothing was enqueued`, {
