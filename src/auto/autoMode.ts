@@ -31,7 +31,12 @@ export async function startAuto(deps: IngestDeps, config: AutoConfig, now: Date)
 /**
  * Turns it off: no later tick fires for the tenant and its pending catch-up
  * is dropped; batches already enqueued finish, so no interval is left half
- * written. A tenant that never had automatic mode is NOT_FOUND.
+ * written. A catch-up or scheduler slot already running stops at its next
+ * interval: publishTick reads the config row FOR SHARE, so this update waits
+ * for a publish in progress and every later one sees the tenant disabled.
+ * Locks: only the config row (and the catch-up job), so it cannot deadlock
+ * with publishTick's fleet lock -> config row -> enqueue lock -> ledger row.
+ * A tenant that never had automatic mode is NOT_FOUND.
  */
 export async function stopAuto(deps: IngestDeps, tenantId: string): Promise<{ state: AutoState; wasEnabled: boolean }> {
   const result = await withTransaction(deps.pool, async (client) => {

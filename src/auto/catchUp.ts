@@ -33,7 +33,8 @@ export interface CatchUpResult {
  * An interval left incomplete (a worker died under it) gets only its missing
  * batches. Each interval goes through publishTick, so the caps and the
  * backpressure rule hold; when the queue is full the rest waits for the next
- * wave, queued a moment later.
+ * wave, queued a moment later. When auto mode is stopped meanwhile,
+ * publishTick answers `disabled` and the catch-up ends there.
  */
 export async function catchUp(deps: IngestDeps, tenantId: string, now: Date): Promise<CatchUpResult> {
   const state = await getAutoState(deps.pool, tenantId);
@@ -57,6 +58,11 @@ export async function catchUp(deps: IngestDeps, tenantId: string, now: Date): Pr
       await queueCatchUp(deps, [tenantId], CATCH_UP_RETRY_MS);
       deps.logger.info({ tenantId, published: published.length, queueDepth: outcome.queueDepth }, 'catch-up paused by backpressure; next wave queued');
       return { published, deferred: true };
+    }
+    if (outcome.outcome === 'disabled') {
+      // Auto mode was stopped while this catch-up ran: stop here.
+      deps.logger.info({ tenantId, published: published.length }, 'catch-up stopped: auto mode is off');
+      break;
     }
     if (outcome.outcome === 'enqueued') published.push(readAt);
   }

@@ -18,7 +18,8 @@ export interface Slot {
  * One firing of the scheduler: publishes every enabled tenant whose interval
  * boundary the slot is (a 30-minute tenant on :00 and :30 only). A tick
  * refused by backpressure is recorded as skipped in the ledger; a tenant
- * with a missing or skipped recent interval gets a catch-up queued.
+ * with a missing or skipped recent interval gets a catch-up queued. A tenant
+ * stopped after the slot listed it is passed over (publishTick: disabled).
  * Errors of one tenant do not stop the others; the job fails at the end so
  * Graphile Worker retries it (every step is idempotent).
  */
@@ -36,6 +37,8 @@ export async function runSlot(deps: IngestDeps, slot: Slot): Promise<{ due: numb
         intervalMinutes: tenant.intervalMinutes,
         onBackpressure: 'record',
       });
+      // Stopped since enabledTenants read it: not enqueued, and no catch-up.
+      if (outcome.outcome === 'disabled') continue;
       if (outcome.outcome === 'enqueued') enqueued++;
       if (outcome.outcome === 'skipped') skipped++;
       if (outcome.outcome === 'skipped' || (await hasGaps(deps, tenant.tenantId, interval, tenant.intervalMinutes, tenant.catchUpIntervals))) {

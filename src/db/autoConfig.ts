@@ -55,6 +55,17 @@ export async function enableAuto(client: pg.PoolClient, config: AutoConfig): Pro
   return toState(rows[0]!);
 }
 
+/**
+ * Whether automatic mode is on for the tenant, with its row locked FOR SHARE
+ * until the caller's transaction ends: disableAuto (FOR UPDATE) waits for
+ * that transaction, and a caller arriving after a stop committed reads it as
+ * off. False for a tenant that never had automatic mode.
+ */
+export async function autoEnabledForShare(client: pg.PoolClient, tenantId: string): Promise<boolean> {
+  const { rows } = await client.query<{ enabled: boolean }>('select enabled from ami_auto_config where tenant_id = $1 for share', [tenantId]);
+  return rows[0]?.enabled ?? false;
+}
+
 /** Disables it, inside the caller's transaction; undefined when the tenant never had automatic mode. */
 export async function disableAuto(client: pg.PoolClient, tenantId: string): Promise<{ state: AutoState; wasEnabled: boolean } | undefined> {
   const before = await client.query<{ enabled: boolean }>('select enabled from ami_auto_config where tenant_id = $1 for update', [tenantId]);

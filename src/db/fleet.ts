@@ -14,6 +14,15 @@ const FLEET_LOCK_SPACE = 742_615_010;
 const REGISTER_CHUNK = 50_000;
 
 /**
+ * The tenant's registration lock, held until the caller's transaction ends
+ * (re-entrant: ensureFleet takes it again at no cost). It comes first in
+ * every transaction that takes it with other locks.
+ */
+export async function lockFleet(client: pg.PoolClient, tenantId: string): Promise<void> {
+  await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [FLEET_LOCK_SPACE, tenantId]);
+}
+
+/**
  * Makes the registry match (tenant, meterCount, feederCount): registers the
  * fleet on first use, adds meters when it grows, retires the ones above
  * meterCount when it shrinks (their history stays). Meters keep their feeder
@@ -22,7 +31,7 @@ const REGISTER_CHUNK = 50_000;
  * nothing); idempotent, and concurrent callers queue on a per-tenant lock.
  */
 export async function ensureFleet(client: pg.PoolClient, fleet: Fleet): Promise<{ registered: number }> {
-  await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [FLEET_LOCK_SPACE, fleet.tenantId]);
+  await lockFleet(client, fleet.tenantId);
   const { rows } = await client.query<{ meter_count: number; feeder_count: number; registered: number }>(
     `select f.meter_count, f.feeder_count, (select coalesce(max(meter_id), 0) from ami_meters m where m.tenant_id = f.tenant_id)::int as registered
        from ami_fleets f where f.tenant_id = $1`,
@@ -54,6 +63,15 @@ export async function ensureFleet(client: pg.PoolClient, fleet: Fleet): Promise<
   return { registered };
 }
 
+/** The registered size of a tenant's fleet; undefined for a tenant never published. */
+export async function registeredFleet(db: Pick<pg.Pool, 'query'>, tenantId: string): Promise<Fleet | undefined> {
+  const { rows } = await db.query<Fleet>(
+    'select tenant_id as "tenantId", meter_count as "meterCount", feeder_count as "feederCount" from ami_fleets where tenant_id = $1',
+    [tenantId],
+  );
+  return rows[0];
+}
+
 async function insertMeters(client: pg.PoolClient, tenantId: string, profiles: MeterProfile[]): Promise<void> {
   await client.query(
     `with registered as (
@@ -72,6 +90,23 @@ async function insertMeters(client: pg.PoolClient, tenantId: string, profiles: M
       profiles.map((p) => p.scale),
     ],
   );
+}
+
+/**
+ * Registered meters in [firstMeterId, lastMeterId], active or not, in id
+ * order: what a batch writes. Its slice comes from its own tick's
+ * meterCount, so a fleet shrunk by a later publish (which only deactivates
+ * meters, never deletes them) does not take meters from an interval in flight.
+ */
+export async function sliceMeters(db: Pick<pg.Pool, 'query'>, tenantId: string, firstMeterId: number, lastMeterId: number): Promise<MeterProfile[]> {
+  const { rows } = await db.query<MeterProfile>(
+    `select meter_id as "meterId", feeder_id as "feederId", service_class as "serviceClass", scale
+       from ami_meters
+      where tenant_id = $1 and meter_id between $2 and $3
+      order by meter_id`,
+    [tenantId, firstMeterId, lastMeterId],
+  );
+  return rows;
 }
 
 /** Registered meters in [firstMeterId, lastMeterId] still expected to report, in id order. */

@@ -1,6 +1,7 @@
 import type { Caps } from '../config.ts';
 import { type Pool, withTransaction } from '../db/pool.ts';
-import { ensureFleet } from '../db/fleet.ts';
+import { autoEnabledForShare } from '../db/autoConfig.ts';
+import { ensureFleet, lockFleet } from '../db/fleet.ts';
 import { addJobs, queueDepth, TASKS } from '../db/queue.ts';
 import { lockTick, markEnqueued, markSkipped, missingBatches, reshapeTick, type RequestedBy, type Tick } from '../db/ticks.ts';
 import { isAlignedTo } from '../emulator/index.ts';
@@ -27,7 +28,12 @@ export interface BatchPayload {
 export type TickOutcome =
   | { outcome: 'enqueued'; jobs: number; tick: Tick }
   | { outcome: 'already-published'; jobs: 0; tick: Tick }
-  | { outcome: 'skipped'; jobs: 0; reason: string; queueDepth: number; limit: number; wanted: number; tick: Tick | undefined };
+  | { outcome: 'skipped'; jobs: 0; reason: string; queueDepth: number; limit: number; wanted: number; tick: Tick | undefined }
+  /** The scheduler or a catch-up asked for a tenant whose automatic mode is off (stopped meanwhile): nothing was written. */
+  | { outcome: 'disabled'; jobs: 0; tick: undefined };
+
+/** Requesters that publish only while the tenant's automatic mode is on. */
+const AUTOMATIC_REQUESTERS: ReadonlySet<RequestedBy> = new Set(['cron', 'catch-up']);
 
 export interface PublishOptions {
   requestedBy: RequestedBy;
@@ -86,7 +92,17 @@ export async function publishTick(
   const request = { tenantId, readAt: alignedReadAt, requestedBy: options.requestedBy, meterCount, feederCount, batchSize };
   const prefix = batchJobKeyPrefix(tenantId, alignedReadAt);
   const transaction = withTransaction(deps.pool, async (client): Promise<TickOutcome> => {
-    // Lock order, everywhere: the tenant's fleet lock, then the enqueue lock.
+    // Lock order, everywhere: the tenant's fleet lock, its ami_auto_config row,
+    // the enqueue lock, the ledger row. stopAuto locks only the config row (FOR
+    // UPDATE), and startAuto takes the fleet lock before the config row, so no
+    // cycle can form.
+    await lockFleet(client, tenantId);
+    if (AUTOMATIC_REQUESTERS.has(options.requestedBy) && !(await autoEnabledForShare(client, tenantId))) {
+      // Stopped (or never started): the scheduler and catch-up publish nothing,
+      // not even a fleet resize. The share lock makes a concurrent stop wait
+      // for this transaction, so nothing is enqueued after stop returns.
+      return { outcome: 'disabled', jobs: 0, tick: undefined } as const;
+    }
     await ensureFleet(client, { tenantId, meterCount, feederCount });
     await client.query('select pg_advisory_xact_lock($1)', [ENQUEUE_LOCK]);
     const { tick, created } = await lockTick(client, request);

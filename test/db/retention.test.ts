@@ -66,8 +66,17 @@ describe('retention', () => {
   });
 
   it('never publishes a pruned interval again: the ledger still says it is complete', async () => {
-    const again = await publishTick(deps(), 'KEEP_A', INTERVALS[0]!, 300, 3, 100, { requestedBy: 'catch-up', onBackpressure: 'refuse' });
-    expect(again.outcome).toBe('already-published');
+    // Catch-up publishes only a tenant in automatic mode.
+    await db.pool.query(
+      `insert into ami_auto_config (tenant_id, enabled, meter_count, feeder_count, batch_size, interval_minutes, catch_up_intervals)
+       values ('KEEP_A', true, 300, 3, 100, 15, 0)`,
+    );
+    try {
+      const again = await publishTick(deps(), 'KEEP_A', INTERVALS[0]!, 300, 3, 100, { requestedBy: 'catch-up', onBackpressure: 'refuse' });
+      expect(again.outcome).toBe('already-published');
+    } finally {
+      await db.pool.query(`update ami_auto_config set enabled = false where tenant_id = 'KEEP_A'`);
+    }
     expect(await readsAt(INTERVALS[0]!)).toBe(0);
   });
 

@@ -21,9 +21,24 @@ let clock = t(1);
 let app: TestApp;
 let worker: Awaited<ReturnType<typeof startTestWorker>>;
 
+/** Turns automatic mode of the (registered) tenant on or off, without a catch-up job. */
+async function setAuto(enabled: boolean): Promise<void> {
+  await db.pool.query(
+    `insert into ami_auto_config (tenant_id, enabled, meter_count, feeder_count, batch_size, interval_minutes, catch_up_intervals)
+     select tenant_id, $2, $3, $4, 500, 15, 0 from ami_fleets where tenant_id = $1
+     on conflict (tenant_id) do update set enabled = excluded.enabled`,
+    [TENANT, enabled, METERS, FEEDERS],
+  );
+}
+
 async function publish(readAt: Date, requestedBy: RequestedBy = 'manual'): Promise<void> {
   const config = loadConfig({ DATABASE_URL: db.url });
-  const result = await publishTick({ pool: db.pool, caps: config.caps, logger: db.logger }, TENANT, readAt, METERS, FEEDERS, 500, { requestedBy, onBackpressure: 'refuse' });
+  // The scheduler and catch-up publish only a tenant in automatic mode: on for this one call.
+  const automatic = requestedBy !== 'manual';
+  if (automatic) await setAuto(true);
+  const result = await publishTick({ pool: db.pool, caps: config.caps, logger: db.logger }, TENANT, readAt, METERS, FEEDERS, 500, { requestedBy, onBackpressure: 'refuse' }).finally(
+    () => automatic && setAuto(false),
+  );
   expect(result.outcome).toBe('enqueued');
   await eventually(async () => {
     const { rows } = await db.pool.query(`select 1 from ami_ticks where tenant_id = $1 and read_at = $2 and status = 'complete'`, [TENANT, readAt]);
