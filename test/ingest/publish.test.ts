@@ -79,7 +79,7 @@ describe('POST /api/ami/publish-once', () => {
       [{ tenantId: 'T_BAD', readAt: '2026-11-27T10:15:00.001Z' }, 'readAt', /boundary/],
       [{ tenantId: 'T_BAD', readAt: future.toISOString() }, 'readAt', /future/],
       [{ tenantId: 'T_BAD', readAt: 'yesterday' }, 'readAt', /ISO 8601/],
-      [{ tenantId: 'T_BAD', intervalMinutes: 30, readAt: '2026-11-27T10:15:00Z' }, 'readAt', /30-minute boundary/],
+      [{ tenantId: 'T_BAD', intervalMinutes: 30, readAt: '2026-11-27T10:15:00Z' }, 'readAt', /30-minute boundary \(UTC\), e.g. 10:00, 10:30$/],
       [{ tenantId: 'T_BAD', colour: 'blue' }, 'colour', /unknown field/],
       [{ tenantId: 'bad tenant!' }, 'tenantId', /letters, digits/],
       [{ tenantId: "x'; drop table meter_reads_electric; --" }, 'tenantId', /letters, digits/],

@@ -95,7 +95,8 @@ export function publishRouter(deps: IngestDeps & { apiToken: string | undefined;
     const errors = tickShapeErrors(deps.caps, value);
     if (value.readAt === undefined) return errors;
     if (!isAlignedTo(value.readAt, value.intervalMinutes)) {
-      errors.push({ field: 'readAt', message: `must be on a ${value.intervalMinutes}-minute boundary (UTC), e.g. 10:00, 10:15` });
+      const examples = [0, value.intervalMinutes].map((minutes) => new Date(Date.UTC(2026, 0, 1, 10, minutes)).toISOString().slice(11, 16));
+      errors.push({ field: 'readAt', message: `must be on a ${value.intervalMinutes}-minute boundary (UTC), e.g. ${examples.join(', ')}` });
       return errors;
     }
     const now = deps.now();
