@@ -108,15 +108,3 @@ export async function sliceMeters(db: Pick<pg.Pool, 'query'>, tenantId: string, 
   );
   return rows;
 }
-
-/** Registered meters in [firstMeterId, lastMeterId] still expected to report, in id order. */
-export async function activeMeters(db: Pick<pg.Pool, 'query'>, tenantId: string, firstMeterId: number, lastMeterId: number): Promise<MeterProfile[]> {
-  const { rows } = await db.query<MeterProfile>(
-    `select meter_id as "meterId", feeder_id as "feederId", service_class as "serviceClass", scale
-       from ami_meters
-      where tenant_id = $1 and meter_id between $2 and $3 and active
-      order by meter_id`,
-    [tenantId, firstMeterId, lastMeterId],
-  );
-  return rows;
-}

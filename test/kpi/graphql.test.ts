@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { generateBatch } from '../../src/emulator/index.ts';
-import { activeMeters, ensureFleet } from '../../src/db/fleet.ts';
-import { eventsActiveAt } from '../../src/db/events.ts';
+import { ensureFleet } from '../../src/db/fleet.ts';
 import { withTransaction } from '../../src/db/pool.ts';
-import { writeBatch } from '../../src/db/reads.ts';
+import { publishBatch } from '../../src/ingest/publishBatch.ts';
 import { useTestDatabase } from '../helpers/db.ts';
 import { getJson, postJson, startTestApp, type TestApp } from '../helpers/app.ts';
 
@@ -12,11 +10,9 @@ const TENANT = 'GQL';
 const T = new Date('2026-11-26T14:00:00Z');
 let app: TestApp;
 
-/** Writes one interval the way ami_publish_batch does, without the queue. */
+/** Writes one interval as one ami_publish_batch job does, without the queue. */
 async function publishInterval(readAt: Date): Promise<void> {
-  const profiles = await activeMeters(db.pool, TENANT, 1, 1200);
-  const events = await eventsActiveAt(db.pool, TENANT, readAt);
-  await writeBatch(db.pool, { tenantId: TENANT, readAt, batchIndex: 0, firstMeterId: 1, lastMeterId: 1200, reads: generateBatch(TENANT, profiles, readAt, events) });
+  await publishBatch(db, { tenantId: TENANT, readAt: readAt.toISOString(), batchIndex: 0, firstMeterId: 1, lastMeterId: 1200, intervalMinutes: 15 });
 }
 
 async function graphql(query: string, variables?: Record<string, unknown>) {

@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { activeMeters } from '../../src/db/fleet.ts';
-import { writeBatch } from '../../src/db/reads.ts';
-import { generateBatch } from '../../src/emulator/index.ts';
+import { publishBatch } from '../../src/ingest/publishBatch.ts';
 import { publishTick } from '../../src/ingest/publishTick.ts';
 import { getJson, startTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/db.ts';
@@ -23,11 +21,15 @@ async function enqueue(readAt: Date, meterCount: number): Promise<void> {
   expect(result.outcome).toBe('enqueued');
 }
 
-/** Lands batch `index` (100 meters) of the tick at `readAt`, as ami_publish_batch does. */
+/** Runs batch `index` of the tick at `readAt` with the payload publishTick queued for it, as the worker would. */
 async function land(readAt: Date, index: number): Promise<void> {
-  const first = index * 100 + 1;
-  const profiles = await activeMeters(db.pool, TENANT, first, first + 99);
-  await writeBatch(db.pool, { tenantId: TENANT, readAt, batchIndex: index, firstMeterId: first, lastMeterId: first + 99, reads: generateBatch(TENANT, profiles, readAt, []) });
+  const { rows } = await db.pool.query(
+    `select j.payload from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+      where t.identifier = 'ami_publish_batch' and j.payload->>'tenantId' = $1 and (j.payload->>'readAt')::timestamptz = $2 and (j.payload->>'batchIndex')::int = $3`,
+    [TENANT, readAt, index],
+  );
+  expect(rows).toHaveLength(1);
+  await publishBatch(db, rows[0].payload);
 }
 
 async function quickcheck() {
