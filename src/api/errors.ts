@@ -50,12 +50,11 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof z.ZodError) return validationError(error);
   const bodyError = error as { type?: string; status?: number };
   if (bodyError?.type === 'entity.parse.failed') return new AppError('VALIDATION', 'malformed JSON body', { fields: [{ field: '(body)', message: 'not valid JSON' }] });
-  if (bodyError?.type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'request body too large');
-  if (bodyError?.type === 'encoding.unsupported' || bodyError?.type === 'charset.unsupported') return new AppError('UNSUPPORTED_MEDIA_TYPE', 'unsupported body encoding');
   if (bodyError?.status === 400 && typeof bodyError.type === 'string') return new AppError('VALIDATION', 'unreadable request body');
-  // Any other client error raised by Express or its parsers (a path parameter
-  // that is not valid percent-encoding, a body that does not inflate): the
-  // caller's to fix, never a 500.
+  // Any other client error raised by Express or its parsers (a body too large
+  // or in an unsupported encoding or charset, a path parameter that is not
+  // valid percent-encoding, a body that does not inflate): the caller's to
+  // fix, never a 500.
   const status = (error as { status?: unknown; statusCode?: unknown })?.status ?? (error as { statusCode?: unknown })?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     if (status === 413) return new AppError('PAYLOAD_TOO_LARGE', 'request body too large');
