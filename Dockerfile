@@ -12,4 +12,4 @@ COPY src ./src
 COPY public ./public
 USER node
 EXPOSE 3000
-CMD ["node", "--import", "tsx", "src/main.ts"]
+CMD ["node", "src/start.mjs"]

@@ -2,12 +2,13 @@
  * Bulk history for the KPI benchmark: days of reads written by INSERT ...
  * SELECT in the database, not through the queue. The registry is the real one
  * (ensureFleet); kWh follows the emulator's class load curves times the
- * meter's scale with lognormal noise, voltage 121 +- 0.9 V. ami_meter_last_reads
- * and the tick ledger are kept as the ingest would leave them.
+ * meter's scale with lognormal noise, voltage 121 +- 0.9 V, each received with
+ * its tick (the reads' triggers keep the rollup and each meter's newest read);
+ * the tick ledger is kept as the ingest would leave it.
  */
 import { ensureFleet } from '../src/db/fleet.ts';
 import { withTransaction, type Pool } from '../src/db/pool.ts';
-import { classKwh, QUARTER_HOUR_MS } from '../src/emulator/index.ts';
+import { classMeanKwh, QUARTER_HOUR_MS, tenantModel } from '../src/emulator/index.ts';
 
 export interface HistoryShape {
   tenantId: string;
@@ -31,7 +32,7 @@ const darkMeter = (feederCountParam: string) => `((m.meter_id - 1) / ${feederCou
 const BATCH_SIZE = 500;
 
 export async function registerFleet(pool: Pool, shape: Pick<HistoryShape, 'tenantId' | 'meterCount' | 'feederCount'>): Promise<void> {
-  await withTransaction(pool, (client) => ensureFleet(client, shape));
+  await withTransaction(pool, (client) => ensureFleet(client, { ...shape, now: new Date() }));
 }
 
 /**
@@ -40,6 +41,8 @@ export async function registerFleet(pool: Pool, shape: Pick<HistoryShape, 'tenan
  */
 export async function loadHistory(pool: Pool, shape: HistoryShape): Promise<void> {
   const readAts = Array.from({ length: shape.intervals }, (_, i) => new Date(shape.latest.getTime() - (shape.intervals - 1 - i) * QUARTER_HOUR_MS));
+  // The daily partitions of the window, as the maintenance keeps them ahead of the ticks.
+  await pool.query('select ami_private.ensure_read_partitions(ami_private.utc_day($1), ami_private.utc_day($2) + 1)', [readAts[0], shape.latest]);
   const chunks: Date[][] = [];
   for (let i = 0; i < readAts.length; i += CHUNK) chunks.push(readAts.slice(i, i + CHUNK));
   let next = 0;
@@ -48,7 +51,6 @@ export async function loadHistory(pool: Pool, shape: HistoryShape): Promise<void
       while (next < chunks.length) await insertIntervals(pool, shape.tenantId, shape.feederCount, chunks[next++]!, null);
     }),
   );
-  await pool.query('update ami_meter_last_reads set last_read_at = $2 where tenant_id = $1', [shape.tenantId, shape.latest]);
   await recordTicks(pool, shape, readAts);
 }
 
@@ -58,25 +60,19 @@ export async function loadHistory(pool: Pool, shape: HistoryShape): Promise<void
  */
 export async function appendInterval(pool: Pool, shape: HistoryShape, readAt: Date, darkFeeder: number | null): Promise<number> {
   const written = await insertIntervals(pool, shape.tenantId, shape.feederCount, [readAt], darkFeeder);
-  await pool.query(
-    `update ami_meter_last_reads l set last_read_at = $2
-       from ami_meters m
-      where m.tenant_id = l.tenant_id and m.meter_id = l.meter_id and l.tenant_id = $1
-        and m.active and ($3::int is null or not (m.feeder_id = $3 and ${darkMeter('$4')}))`,
-    [shape.tenantId, readAt, darkFeeder, shape.feederCount],
-  );
   await recordTicks(pool, shape, [readAt]);
   return written;
 }
 
 async function insertIntervals(pool: Pool, tenantId: string, feederCount: number, readAts: Date[], darkFeeder: number | null): Promise<number> {
-  const curve = (serviceClass: 'residential' | 'commercial' | 'industrial') => readAts.map((readAt) => classKwh(serviceClass, readAt.getTime(), QUARTER_HOUR_MS));
+  const curve = (serviceClass: 'residential' | 'commercial' | 'industrial') =>
+    readAts.map((readAt) => classMeanKwh(tenantModel(tenantId), serviceClass, readAt));
   const result = await pool.query(
     `with curve as (
        select * from unnest($2::timestamptz[], $3::float8[], $4::float8[], $5::float8[]) as c(read_at, residential, commercial, industrial)
      )
-     insert into meter_reads_electric (tenant_id, read_at, meter_id, feeder_id, kwh, voltage, baseline_kwh)
-     select $1, c.read_at, m.meter_id, m.feeder_id,
+     insert into meter_reads_electric (tenant_id, read_at, received_at, meter_id, feeder_id, kwh, voltage, baseline_kwh)
+     select $1, c.read_at, c.read_at, m.meter_id, m.feeder_id,
             round((b.base * exp(0.15 * b.z1 - 0.01125))::numeric, 4)::real,
             round(least(124, greatest(118, 121 + 0.9 * b.z2))::numeric, 1)::real,
             round(b.base::numeric, 4)::real
@@ -99,7 +95,7 @@ async function insertIntervals(pool: Pool, tenantId: string, feederCount: number
   return result.rowCount ?? 0;
 }
 
-async function recordTicks(pool: Pool, shape: HistoryShape, readAts: Date[]): Promise<void> {
+export async function recordTicks(pool: Pool, shape: HistoryShape, readAts: Date[]): Promise<void> {
   const batchSize = Math.max(BATCH_SIZE, Math.ceil(shape.meterCount / 200));
   await pool.query(
     `insert into ami_ticks (tenant_id, read_at, requested_by, status, meter_count, feeder_count, batch_size, batch_count,
@@ -110,5 +106,14 @@ async function recordTicks(pool: Pool, shape: HistoryShape, readAts: Date[]): Pr
        from unnest($2::timestamptz[]) as r(read_at)
      on conflict (tenant_id, read_at) do nothing`,
     [shape.tenantId, readAts, shape.meterCount, shape.feederCount, batchSize, Math.ceil(shape.meterCount / batchSize)],
+  );
+  // Each interval's expected meters per feeder, as publishTick records them (setExpectedMeters).
+  await pool.query(
+    `insert into ami_interval_feeders as x (tenant_id, read_at, feeder_id, expected_meters)
+     select $1, r.read_at, e.feeder_id, e.meters
+       from unnest($2::timestamptz[]) as r(read_at)
+       cross join (select feeder_id, count(*)::int as meters from ami_meters where tenant_id = $1 and meter_id <= $3 group by feeder_id) e
+     on conflict (tenant_id, read_at, feeder_id) do update set expected_meters = excluded.expected_meters`,
+    [shape.tenantId, readAts, shape.meterCount],
   );
 }

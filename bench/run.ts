@@ -4,7 +4,7 @@
  *
  *   BENCH_DATABASE_URL   superuser connection used to create a scratch database
  *                        (default postgres://postgres@127.0.0.1:5432/postgres)
- *   BENCH_SECTIONS       comma list of sections to run: ingest, kpi, series, load (default: all)
+ *   BENCH_SECTIONS       comma list of sections to run: ingest, kpi, series, retention, tenants, load (default: all)
  *   BENCH_MILLION=0      skip the 1,000,000-meter tick and KPI runs
  *   BENCH_KPI_DAYS       days of history for the 25,000-meter KPI run (default 7)
  *   SERIES_METERS, SERIES_INTERVALS, SERIES_RUNS   the series run (default 25000, 96: a day, 30)
@@ -13,45 +13,28 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { systemClock } from '../src/clock.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Pool } from '../src/db/pool.ts';
-import { fleetProfiles, generateBatch, getAlignedIntervalTimestamp } from '../src/emulator/index.ts';
+import { getAlignedIntervalTimestamp } from '../src/emulator/index.ts';
 import { publishTick } from '../src/ingest/publishTick.ts';
 import { startWorker } from '../src/worker/runner.ts';
 import { appendInterval, loadHistory, registerFleet, type HistoryShape } from './history.ts';
+import { rawFleet, rawInsert } from './raw.ts';
 import { seriesSection } from './series.ts';
-import { adminUrl, fmt, logger, median, percentile, scratchDatabase, startApi } from './scratch.ts';
+import { retentionSection } from './retention.ts';
+import { adminUrl, fmt, logger, median, percentile, scratchDatabase, startApi, summary, target } from './scratch.ts';
+import { tenantsSection } from './tenants.ts';
 
 const QUARTER = 900_000;
-
-/** Writes `reads` with the same statement shape as the ingest, no queue: the ceiling. */
-async function rawInsert(pool: Pool, tenantId: string, readAt: Date, meterCount: number, batchSize: number, connections: number): Promise<number> {
-  const profiles = fleetProfiles(tenantId, 1, meterCount, 25);
-  const reads = generateBatch(tenantId, profiles, readAt, []);
-  const batches: (typeof reads)[] = [];
-  for (let i = 0; i < reads.length; i += batchSize) batches.push(reads.slice(i, i + batchSize));
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (next < batches.length) {
-        const batch = batches[next++]!;
-        await pool.query(
-          `insert into meter_reads_electric (tenant_id, read_at, meter_id, feeder_id, kwh, voltage, baseline_kwh)
-           select $1, $2, * from unnest($3::int[], $4::int[], $5::real[], $6::real[], $7::real[])
-           on conflict do nothing`,
-          [tenantId, readAt, batch.map((r) => r.meterId), batch.map((r) => r.feederId), batch.map((r) => r.kwh), batch.map((r) => r.voltage), batch.map((r) => r.baselineKwh)],
-        );
-      }
-    }),
-  );
-  return performance.now() - started;
-}
 
 /** Publishes one tick through the queue and waits for its ledger row to be complete. */
 async function queuedTick(pool: Pool, config: ReturnType<typeof loadConfig>, tenantId: string, readAt: Date, meterCount: number, batchSize: number) {
   const started = performance.now();
-  const result = await publishTick({ pool, caps: config.caps, logger }, tenantId, readAt, meterCount, 25, batchSize, { requestedBy: 'manual', onBackpressure: 'refuse' });
+  const result = await publishTick({ pool, caps: config.caps, logger, clock: systemClock, retentionDays: 0 }, tenantId, readAt, meterCount, 25, batchSize, {
+    requestedBy: 'manual',
+    onBackpressure: 'refuse',
+  });
   if (result.outcome !== 'enqueued') throw new Error(`tick not enqueued: ${JSON.stringify(result)}`);
   const enqueuedMs = performance.now() - started;
   for (;;) {
@@ -62,19 +45,29 @@ async function queuedTick(pool: Pool, config: ReturnType<typeof loadConfig>, ten
 }
 
 async function ingestSection(): Promise<void> {
-  const config = loadConfig({ ...process.env, AMI_MAX_METER_COUNT: '1000000', AMI_MAX_JOBS_PER_TICK: '2000', AMI_MAX_QUEUE_DEPTH: '2000', AMI_MAX_BATCH_SIZE: '5000' });
+  const config = loadConfig({
+    ...process.env,
+    AMI_MAX_METER_COUNT: '1000000',
+    AMI_MAX_JOBS_PER_TICK: '2000',
+    AMI_MAX_QUEUE_DEPTH: '2000',
+    AMI_MAX_BATCH_SIZE: '5000',
+  });
   const db = await scratchDatabase('ingest');
   const now = getAlignedIntervalTimestamp(15, new Date());
   const interval = (n: number) => new Date(now.getTime() - n * QUARTER);
+  // The daily partitions of the window, as the worker's maintenance keeps them.
+  await db.pool.query('select ami_private.ensure_read_partitions(ami_private.utc_day($1), ami_private.utc_day($2))', [interval(310), now]);
   try {
     console.log('\n## Ingest: one 25,000-meter tick\n');
     const raw: number[] = [];
     const rawSingle: number[] = [];
+    await rawFleet(db.pool, 'RAW', interval(99), 25_000);
+    await rawFleet(db.pool, 'RAW1', interval(99), 25_000);
     for (let i = 0; i < 5; i++) raw.push(await rawInsert(db.pool, 'RAW', interval(100 + i), 25_000, 500, 8));
     for (let i = 0; i < 5; i++) rawSingle.push(await rawInsert(db.pool, 'RAW1', interval(100 + i), 25_000, 25_000, 1));
     const rawMs = Math.min(median(raw), median(rawSingle));
 
-    const worker = await startWorker({ pool: db.pool, config, logger });
+    const worker = await startWorker({ pool: db.pool, config, logger, connectionString: db.url });
     try {
       // Registers the fleet (25,000 meters) outside the timing.
       await queuedTick(db.pool, config, 'DEMO_TENANT', interval(200), 25_000, 500);
@@ -83,25 +76,56 @@ async function ingestSection(): Promise<void> {
       const tickMs = median(ticks);
       console.log('| path | median | reads/s |');
       console.log('|---|---|---|');
-      console.log(`| raw INSERT ... SELECT unnest ON CONFLICT DO NOTHING, 50 x 500 rows over 8 connections (5 runs) | ${fmt(median(raw))} ms | ${fmt(25_000 / (median(raw) / 1000))} |`);
+      console.log(
+        `| raw INSERT ... SELECT unnest ON CONFLICT DO NOTHING of a registered fleet, 50 x 500 rows over 8 connections (5 runs) | ${fmt(median(raw))} ms | ${fmt(25_000 / (median(raw) / 1000))} |`,
+      );
       console.log(`| raw, one 25,000-row statement (5 runs) | ${fmt(median(rawSingle))} ms | ${fmt(25_000 / (median(rawSingle) / 1000))} |`);
-      console.log(`| tick through the queue: publishTick to ledger complete, 50 jobs, concurrency 8 (7 runs) | ${fmt(tickMs)} ms | ${fmt(25_000 / (tickMs / 1000))} |`);
+      console.log(
+        `| tick through the queue: publishTick to ledger complete, 50 jobs, concurrency 8 (7 runs) | ${fmt(tickMs)} ms | ${fmt(25_000 / (tickMs / 1000))} |`,
+      );
       console.log(`\ntick/raw reads per second: ${fmt(rawMs / tickMs, 2)} (against the faster raw path); slowest tick ${fmt(Math.max(...ticks))} ms`);
 
       if (process.env.BENCH_MILLION !== '0') {
         console.log('\n## Ingest: one 1,000,000-meter tick (caps raised by configuration)\n');
+        // The ceiling in the same run: 1,000,000 reads, 200 statements of 5,000 over 8 connections, no queue.
+        await rawFleet(db.pool, 'RAW1M', interval(298), 1_000_000);
+        const rawMillionMs = await rawInsert(db.pool, 'RAW1M', interval(299), 1_000_000, 5000, 8);
+        // The floor under both: the same statements with no trigger at all (superuser only; bench:floor takes it apart).
+        const { rows: superuser } = await db.pool.query<{ on: boolean }>(`select rolsuper as on from pg_roles where rolname = current_user`);
+        const bareMillionMs = superuser[0]!.on
+          ? await rawInsert(db.pool, 'RAW1M', interval(297), 1_000_000, 5000, 8, 'set session_replication_role = replica')
+          : null;
         const registerStarted = performance.now();
         await queuedTick(db.pool, config, 'MILLION', interval(300), 1_000_000, 5000);
         const firstMs = performance.now() - registerStarted;
         const rows: string[] = [];
+        const millionMs: number[] = [];
         for (const batchSize of [5000, 2000]) {
           const result = await queuedTick(db.pool, config, 'MILLION', interval(batchSize === 5000 ? 301 : 302), 1_000_000, batchSize);
-          rows.push(`| batchSize ${batchSize} (${1_000_000 / batchSize} jobs) | ${fmt(result.totalMs / 1000, 1)} s | ${fmt(result.rows / (result.totalMs / 1000))} |`);
+          millionMs.push(result.totalMs);
+          rows.push(
+            `| batchSize ${batchSize} (${1_000_000 / batchSize} jobs) | ${fmt(result.totalMs / 1000, 1)} s | ${fmt(result.rows / (result.totalMs / 1000))} |`,
+          );
         }
         console.log('| tick | publishTick to ledger complete | reads/s |');
         console.log('|---|---|---|');
+        console.log(
+          `| raw ceiling: 200 x 5,000-row INSERT of a registered fleet over 8 connections, no queue | ${fmt(rawMillionMs / 1000, 1)} s | ${fmt(1_000_000 / (rawMillionMs / 1000))} |`,
+        );
+        console.log(
+          bareMillionMs === null
+            ? '| floor: the same INSERTs with no trigger | n/a: needs a superuser (BENCH_DATABASE_URL) | |'
+            : `| floor: the same INSERTs with no trigger (session_replication_role = replica) | ${fmt(bareMillionMs / 1000, 1)} s | ${fmt(1_000_000 / (bareMillionMs / 1000))} |`,
+        );
         for (const row of rows) console.log(row);
         console.log(`\nfirst tick including registering 1,000,000 meters: ${fmt(firstMs / 1000, 1)} s`);
+        const best = Math.min(...millionMs);
+        target(
+          '1,000,000-meter tick, publishTick to ledger complete (best batch size)',
+          '<= 6.5 s',
+          `${fmt(best / 1000, 1)} s (raw ceiling ${fmt(rawMillionMs / 1000, 1)} s${bareMillionMs === null ? '' : `, no-trigger floor ${fmt(bareMillionMs / 1000, 1)} s`})`,
+          best <= 6_500,
+        );
       }
     } finally {
       await worker.stop();
@@ -133,7 +157,9 @@ async function kpiScenario(label: string, shape: HistoryShape): Promise<string[]
   const rows: string[] = [];
   const fleet = `${fmt(shape.meterCount)} meters, ${fmt(shape.intervals)} intervals of history`;
   const row = (what: string, t: { p50: number; p95: number; max: number; body: any }) =>
-    rows.push(`| ${fleet} | ${what} | ${fmt(t.p50, 1)} ms | ${fmt(t.p95, 1)} ms | ${fmt(t.max, 1)} ms | ${fmt(t.body.reportingSummary.reportingMeters)}/${fmt(t.body.reportingSummary.expectedMeters)} |`);
+    rows.push(
+      `| ${fleet} | ${what} | ${fmt(t.p50, 1)} ms | ${fmt(t.p95, 1)} ms | ${fmt(t.max, 1)} ms | ${fmt(t.body.reportingSummary.reportingMeters)}/${fmt(t.body.reportingSummary.expectedMeters)} |`,
+    );
   try {
     let started = performance.now();
     await registerFleet(db.pool, shape);
@@ -141,30 +167,57 @@ async function kpiScenario(label: string, shape: HistoryShape): Promise<string[]
     started = performance.now();
     await loadHistory(db.pool, shape);
     const loadS = (performance.now() - started) / 1000;
+    // As a new user finds it: freshly loaded, the planner's statistics not gathered yet.
+    row('newest interval, every meter reporting, freshly loaded (no ANALYZE yet)', await timeQuickcheck(api.url, shape.tenantId, 20));
     started = performance.now();
     // What autovacuum does on its own after bulk inserts (visibility map, statistics).
     await db.pool.query('vacuum analyze meter_reads_electric, ami_meters, ami_meter_last_reads, ami_ticks');
     const vacuumS = (performance.now() - started) / 1000;
     const reads = shape.meterCount * shape.intervals;
-    console.log(`${label}: registered ${fmt(shape.meterCount)} meters in ${fmt(registerS, 1)} s; loaded ${fmt(reads)} reads in ${fmt(loadS, 1)} s (${fmt(reads / loadS)} reads/s); vacuum analyze ${fmt(vacuumS, 1)} s`);
+    const { rows: size } = await db.pool.query<{ bytes: number; heap: number }>(
+      `select sum(pg_total_relation_size(i.inhrelid))::float8 as bytes, sum(pg_table_size(i.inhrelid))::float8 as heap
+         from pg_inherits i where i.inhparent = 'meter_reads_electric'::regclass`,
+    );
+    console.log(
+      `${label}: registered ${fmt(shape.meterCount)} meters in ${fmt(registerS, 1)} s; loaded ${fmt(reads)} reads in ${fmt(loadS, 1)} s (${fmt(reads / loadS)} reads/s); vacuum analyze ${fmt(vacuumS, 1)} s; ` +
+        `meter_reads_electric ${fmt(size[0]!.bytes / 2 ** 20)} MiB: ${fmt(size[0]!.bytes / reads, 1)} bytes per read (table ${fmt(size[0]!.heap / reads, 1)}, primary key ${fmt((size[0]!.bytes - size[0]!.heap) / reads, 1)})`,
+    );
+    if (shape.meterCount === 25_000) {
+      target(
+        `storage per read at ${fmt(shape.meterCount)} meters x ${fmt(shape.intervals / 96, 1)} days, table + primary key`,
+        'measured',
+        `${fmt(size[0]!.bytes / reads, 1)} B (${fmt(size[0]!.bytes / 2 ** 20)} MiB)`,
+        null,
+      );
+    }
 
-    row('newest interval, every meter reporting', await timeQuickcheck(api.url, shape.tenantId, 50));
+    const newest = await timeQuickcheck(api.url, shape.tenantId, 50);
+    row('newest interval, every meter reporting', newest);
     const back = Math.min(96, shape.intervals - 1);
-    row(`readAt = newest - ${back} intervals, every meter reporting`, await timeQuickcheck(api.url, shape.tenantId, 20, new Date(shape.latest.getTime() - back * QUARTER)));
+    row(
+      `readAt = newest - ${back} intervals, every meter reporting`,
+      await timeQuickcheck(api.url, shape.tenantId, 20, new Date(shape.latest.getTime() - back * QUARTER)),
+    );
 
-    // A comms outage (0.8 on feeder 2) in one more interval: stale meters to look up.
+    // A comms outage (0.8 on feeder 2) in one more interval: stale meters to count (no ANALYZE after it).
     const outageAt = new Date(shape.latest.getTime() + QUARTER);
     await appendInterval(db.pool, shape, outageAt, 2);
-    await db.pool.query('analyze meter_reads_electric, ami_meter_last_reads');
     const outage = await timeQuickcheck(api.url, shape.tenantId, 50);
-    row('newest interval, comms outage on feeder 2 (ami_meter_last_reads scanned)', outage);
+    row('newest interval, comms outage on feeder 2 (the histogram of newest reads)', outage);
     if (outage.body.staleMetersBuckets.staleOver15m === 0) throw new Error('the outage interval shows no stale meters');
 
     // The same interval once a later one exists: the past path (reads table, bounded probes per missing meter).
     await appendInterval(db.pool, shape, new Date(outageAt.getTime() + QUARTER), null);
     const past = await timeQuickcheck(api.url, shape.tenantId, 10, outageAt);
-    row('readAt = that outage interval, one interval later (reads table probed per missing meter)', past);
-    if (past.body.staleMetersBuckets.staleOver15m !== outage.body.staleMetersBuckets.staleOver15m) throw new Error('the past outage interval shows other stale buckets');
+    row('readAt = that outage interval, one interval later (the missing meters of feeder 2, from the gaps of their reads)', past);
+    if (past.body.staleMetersBuckets.staleOver15m !== outage.body.staleMetersBuckets.staleOver15m)
+      throw new Error('the past outage interval shows other stale buckets');
+    const fleetLabel = `${fmt(shape.meterCount)} meters x ${shape.intervals >= 96 ? `${fmt(shape.intervals / 96, 1)} days` : `${shape.intervals} intervals`}`;
+    const limit = shape.meterCount >= 1_000_000 ? 50 : 15;
+    target(`quickcheck p95, ${fleetLabel}, newest interval, every meter reporting`, `< ${limit} ms`, `${fmt(newest.p95, 1)} ms`, newest.p95 < limit);
+    target(`quickcheck p95, ${fleetLabel}, newest interval, comms outage on one feeder`, `< ${limit} ms`, `${fmt(outage.p95, 1)} ms`, outage.p95 < limit);
+    if (shape.meterCount >= 1_000_000)
+      target(`quickcheck p95, ${fleetLabel}, readAt= a past outage interval`, '< 100 ms', `${fmt(past.p95, 1)} ms`, past.p95 < 100);
   } finally {
     await api.close();
     await db.drop();
@@ -196,13 +249,20 @@ async function loadSection(): Promise<void> {
   console.log('\n## Load: quickcheck under concurrent polling while ticks are ingested\n');
   const db = await scratchDatabase('load');
   const port = 30_000 + (process.pid % 20_000);
-  const service = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'all'], {
+  const service = spawn(process.execPath, ['src/start.mjs', 'all'], {
     env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), LOG_LEVEL: 'warn', LOG_PRETTY: 'false', AMI_TICK_CRON: '0 0 1 1 *' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   try {
     const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; !(await fetch(`${base}/readyz`).then((r) => r.ok, () => false)); i++) {
+    for (
+      let i = 0;
+      !(await fetch(`${base}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ));
+      i++
+    ) {
       if (i > 300) throw new Error('the service did not become ready');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -252,12 +312,27 @@ async function loadSection(): Promise<void> {
 async function main(): Promise<void> {
   const { rows } = await new pg.Pool({ connectionString: adminUrl, max: 1 }).query('show server_version');
   console.log(`# npm run bench: ${new Date().toISOString().slice(0, 10)}`);
-  console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB; Node ${process.version}; PostgreSQL ${rows[0].server_version}`);
-  const all: Record<string, () => Promise<void>> = { ingest: ingestSection, kpi: kpiSection, series: seriesSection, load: loadSection };
+  console.log(
+    `machine: ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30)} GiB; Node ${process.version}; PostgreSQL ${rows[0].server_version}`,
+  );
+  const all: Record<string, () => Promise<void>> = {
+    ingest: ingestSection,
+    kpi: kpiSection,
+    series: seriesSection,
+    retention: retentionSection,
+    tenants: tenantsSection,
+    load: loadSection,
+  };
   const sections = (process.env.BENCH_SECTIONS ?? Object.keys(all).join(',')).split(',').map((section) => section.trim());
   const unknown = sections.filter((section) => !(section in all));
   if (unknown.length) throw new Error(`BENCH_SECTIONS: unknown section ${unknown.join(', ')}; the sections are ${Object.keys(all).join(', ')}`);
   for (const section of sections) await all[section]!();
+  if (summary.length > 0) {
+    console.log('\n## The targets of this run, side by side\n');
+    console.log('| what | target | this run | met |');
+    console.log('|---|---|---|---|');
+    for (const row of summary) console.log(`| ${row.what} | ${row.target} | ${row.measured} | ${row.met === null ? '-' : row.met ? 'yes' : 'NO'} |`);
+  }
   process.exit(0);
 }
 

@@ -60,10 +60,11 @@ export async function startApi(db: Scratch): Promise<{ url: string; close(): Pro
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -80,3 +81,17 @@ export const percentile = (values: number[], p: number) => {
 };
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** One target of the issue beside this run's figure: `npm run bench` prints them side by side at the end. */
+export interface TargetRow {
+  what: string;
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+
+export const summary: TargetRow[] = [];
+
+export function target(what: string, targetText: string, measured: string, met: boolean | null): void {
+  summary.push({ what, target: targetText, measured, met });
+}

@@ -32,7 +32,7 @@ expected as (
    where m.tenant_id = w.tenant_id and m.feeder_id = w.feeder_id and m.active
 )
 select r.read_at,
-       (w.starts_at <= r.read_at and (w.ends_at is null or w.ends_at > r.read_at)) as in_event,
+       ami_in_force(w.starts_at, w.ends_at, r.read_at) as in_event,
        (select meters from expected) as expected,
        count(*) as reporting,
        round(100.0 * count(*) / nullif((select meters from expected), 0), 2) as reporting_rate_pct,
@@ -42,6 +42,6 @@ select r.read_at,
   from window_bounds w
   join meter_reads_electric r
     on r.tenant_id = w.tenant_id and r.feeder_id = w.feeder_id
-   and r.read_at >= w.first_read_at and r.read_at <= least(w.last_read_at, now())
+   and r.read_at >= w.first_read_at and r.read_at <= least(w.last_read_at, ami_now())
  group by r.read_at, w.starts_at, w.ends_at
  order by r.read_at;

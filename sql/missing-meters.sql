@@ -1,5 +1,6 @@
 -- Intervals with missing meters over the last day of data: for each interval
--- with reads (the 96 before the tenant's newest, newest first), how many
+-- with reads (the 96 up to the tenant's newest fully published interval,
+-- ami_kpi_private.latest_interval, as the KPIs count them; newest first), how many
 -- active meters did not report, per feeder, next to the events in force on
 -- that feeder then. An interval with no reads at all does not appear here:
 -- see sql/tick-history.sql for those (skipped or never requested).
@@ -12,7 +13,7 @@
 \endif
 
 with newest as (
-  select max(read_at) as read_at from meter_reads_electric where tenant_id = :'tenant'
+  select ami_kpi_private.latest_interval(:'tenant') as read_at
 ),
 expected as (
   select feeder_id, count(*) as meters from ami_meters where tenant_id = :'tenant' and active group by feeder_id
@@ -35,7 +36,7 @@ select i.read_at,
        (select string_agg(ev.type || ' ' || ev.severity || ' (#' || ev.id || ')', ', ' order by ev.id)
           from ami_events ev
          where ev.tenant_id = :'tenant' and ev.feeder_id = e.feeder_id
-           and ev.starts_at <= i.read_at and (ev.ends_at is null or ev.ends_at > i.read_at)) as events_then
+           and ami_in_force(ev.starts_at, ev.ends_at, i.read_at)) as events_then
   from intervals i
  cross join expected e
   left join reported p on p.read_at = i.read_at and p.feeder_id = e.feeder_id

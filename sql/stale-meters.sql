@@ -1,7 +1,8 @@
 -- Which meters are stale right now, and since when: the active meters whose
--- newest read is older than the tenant's newest interval (the reference of
--- every KPI, never the wall clock), oldest first, with their feeder and stale
--- bucket. neverReported meters have no last read.
+-- newest read is older than the tenant's newest fully published interval
+-- (ami_kpi_private.latest_interval: the reference of every KPI, never the wall
+-- clock; an interval whose batches are still landing is not it yet), oldest
+-- first, with their feeder and stale bucket. neverReported meters have no last read.
 --
 --   psql "$DATABASE_URL" -v tenant=DEMO_TENANT -f sql/stale-meters.sql
 
@@ -11,7 +12,7 @@
 \endif
 
 with newest as (
-  select max(read_at) as read_at from meter_reads_electric where tenant_id = :'tenant'
+  select ami_kpi_private.latest_interval(:'tenant') as read_at
 )
 select m.meter_id,
        m.feeder_id,

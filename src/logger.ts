@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { Logger as GraphileLogger } from 'graphile-worker';
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
@@ -44,4 +45,9 @@ export function graphileLogFactory(logger: Logger, component: string) {
       child[method](fields, message);
     };
   };
+}
+
+/** Graphile Worker's logger (its runner and its migrations), writing through pino. */
+export function graphileWorkerLogger(logger: Logger): GraphileLogger {
+  return new GraphileLogger(graphileLogFactory(logger, 'graphile-worker'));
 }

@@ -1,13 +1,16 @@
 import './env.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { type Config, ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './logger.ts';
 import { startService, type Role } from './service.ts';
 
 /**
- * `npm start` (API and worker), `npm run start:api`, `npm run start:worker`.
- * SIGTERM or SIGINT stops gracefully; a second signal exits at once.
+ * `npm start` (API and worker), `npm run start:api`, `npm run start:worker`
+ * (through src/start.mjs, which checks the Node version first).
+ * SIGTERM or SIGINT stops gracefully; a second one, seconds later, exits at once.
  */
 const ROLES: Record<string, Role[]> = { all: ['api', 'worker'], api: ['api'], worker: ['worker'] };
+/** A signal this long after the first one forces the exit; closer ones are the same stop delivered twice. */
+const SECOND_SIGNAL_AFTER_MS = 2_000;
 
 async function main(): Promise<void> {
   const mode = process.argv[2] ?? 'all';
@@ -17,7 +20,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {
@@ -34,13 +37,19 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // A process group (Ctrl-C, kill -- -pgid) and npm forwarding it deliver
+      // the same stop twice within milliseconds: that is not a second request.
+      if (performance.now() - stoppingSince < SECOND_SIGNAL_AFTER_MS) {
+        logger.info({ signal }, 'stop already under way');
+        return;
+      }
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = performance.now();
     logger.info({ signal }, 'stopping');
     service.stop().then(
       () => {

@@ -1,13 +1,16 @@
-import type { Server } from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { makeApp } from './api/app.ts';
+import { close, listen } from './api/server.ts';
+import { systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.ts';
 import { isMigrated, latestMigrationHash, migrateDatabase } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
+import { ReadGate } from './db/readGate.ts';
 import { createGraphQL } from './graphql.ts';
 import type { Logger } from './logger.ts';
+import { watchPool } from './metrics.ts';
 import { startWorker } from './worker/runner.ts';
 
 export type Role = 'api' | 'worker';
@@ -48,19 +51,23 @@ export async function startService(options: { config: Config; logger: Logger; ro
       });
       shutdown.push(() => embedded.stop());
       connectionString = embedded.connectionString;
+      logger.info({ databaseUrl: connectionString }, `embedded PostgreSQL ready: psql "${connectionString}" (DATABASE_URL for sql/ and a DBA)`);
     }
 
-    const pool = createPool(connectionString, logger, {
-      max: (roles.includes('worker') ? config.workerConcurrency + 4 : 0) + (roles.includes('api') ? 10 : 0),
-      applicationName: `ami-${roles.join('+')}`,
-    });
+    // One pool per concern, so heavy reads can never take the connections the
+    // worker and the scheduler need: the service's own (migrations, API writes,
+    // health), the worker's, and the read gate's (statement timeout on each).
+    const pool = createPool(connectionString, logger, { max: 10, applicationName: `ami-${roles.join('+')}` });
     shutdown.push(() => pool.end());
 
     await migrateDatabase({ pool, connectionString, logger });
     const expectedHash = await latestMigrationHash();
 
     if (roles.includes('worker')) {
-      const runner = await startWorker({ pool, config, logger });
+      const workerPool = createPool(connectionString, logger, { max: config.workerConcurrency + 4, applicationName: 'ami-worker' });
+      shutdown.push(() => workerPool.end());
+      watchPool('worker', workerPool);
+      const runner = await startWorker({ pool: workerPool, config, logger, connectionString });
       shutdown.push(() => runner.stop());
     }
 
@@ -69,9 +76,22 @@ export async function startService(options: { config: Config; logger: Logger; ro
       if (!config.apiToken) {
         logger.warn('AMI_API_TOKEN is not set: mutating endpoints accept loopback callers only');
       }
-      const graphql = createGraphQL({ pool, logger });
+      const readPool = createPool(connectionString, logger, {
+        max: config.reads.concurrency,
+        applicationName: 'ami-reads',
+        statementTimeoutMs: config.reads.statementTimeoutMs,
+      });
+      shutdown.push(() => readPool.end());
+      const gate = new ReadGate(readPool, pool, { concurrent: config.reads.concurrency, queued: config.reads.queue });
+      const graphql = createGraphQL({
+        pool: readPool,
+        logger,
+        clock: systemClock,
+        retentionDays: config.retentionDays,
+        statementTimeoutMs: config.reads.statementTimeoutMs,
+      });
       shutdown.push(() => graphql.release());
-      const app = makeApp({ config, pool, logger, graphql, isReady: () => isMigrated(pool, expectedHash) });
+      const app = makeApp({ config, pool, logger, graphql, gate, isReady: () => isMigrated(pool, expectedHash) });
       const server = await listen(app, config.port, config.host);
       const { port } = server.address() as AddressInfo;
       url = `http://127.0.0.1:${port}`;
@@ -84,19 +104,4 @@ export async function startService(options: { config: Config; logger: Logger; ro
     await stop();
     throw error;
   }
-}
-
-function listen(app: import('express').Express, port: number, host: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
-    // Idle keep-alive sockets would otherwise hold `close()` open.
-    server.keepAliveTimeout = 5_000;
-  });
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-  });
 }

@@ -30,7 +30,14 @@ describe('loadConfig', () => {
 
   it('names every bad variable and what it accepts', () => {
     const attempt = () =>
-      loadConfig({ PORT: 'eighty', AMI_MAX_BATCH_SIZE: '-5', DATABASE_URL: 'mysql://x', AMI_API_TOKEN: 'short', AMI_CORS_ORIGINS: 'not a url', AMI_RETENTION_DAYS: 'a month' });
+      loadConfig({
+        PORT: 'eighty',
+        AMI_MAX_BATCH_SIZE: '-5',
+        DATABASE_URL: 'mysql://x',
+        AMI_API_TOKEN: 'short',
+        AMI_CORS_ORIGINS: 'not a url',
+        AMI_RETENTION_DAYS: 'a month',
+      });
     expect(attempt).toThrow(ConfigError);
     let message = '';
     try {

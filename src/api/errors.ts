@@ -16,22 +16,40 @@ const STATUS: Record<ErrorCode, number> = {
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  HEADERS_TOO_LARGE: 431,
+  REQUEST_TIMEOUT: 408,
   UNSUPPORTED_MEDIA_TYPE: 415,
   BACKPRESSURE: 429,
+  BUSY: 503,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
-/** A 400 naming each failing field, from a zod error. */
-export function validationError(error: z.ZodError, prefix?: string): AppError {
+/**
+ * A 400 naming each failing field, from a zod error. Given the input that
+ * was parsed, a field that is absent from it is said to be "required"
+ * rather than of the wrong type.
+ */
+export function validationError(error: z.ZodError, input?: unknown): AppError {
   const fields: FieldError[] = error.issues.map((issue) => {
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-    return keys.length > 0
-      ? { field: keys.map((key) => [path, key].filter(Boolean).join('.')).join(', '), message: `unknown field${keys.length > 1 ? 's' : ''}` }
-      : { field: path || '(body)', message: issue.message };
+    const path = issue.path.map(String).join('.');
+    if (keys.length > 0) {
+      return { field: keys.map((key) => [path, key].filter(Boolean).join('.')).join(', '), message: `unknown field${keys.length > 1 ? 's' : ''}` };
+    }
+    const missing = issue.code === 'invalid_type' && issue.path.length > 0 && input !== undefined && valueAt(input, issue.path) === undefined;
+    return { field: path || '(body)', message: missing ? 'required' : issue.message };
   });
   return fieldErrors(fields);
+}
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
 }
 
 // Errors from PostgreSQL that mean "the database is not there right now".
@@ -49,7 +67,8 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof z.ZodError) return validationError(error);
   const bodyError = error as { type?: string; status?: number };
-  if (bodyError?.type === 'entity.parse.failed') return new AppError('VALIDATION', 'malformed JSON body', { fields: [{ field: '(body)', message: 'not valid JSON' }] });
+  if (bodyError?.type === 'entity.parse.failed')
+    return new AppError('VALIDATION', 'malformed JSON body', { fields: [{ field: '(body)', message: 'not valid JSON' }] });
   if (bodyError?.status === 400 && typeof bodyError.type === 'string') return new AppError('VALIDATION', 'unreadable request body');
   // Any other client error raised by Express or its parsers (a body too large
   // or in an unsupported encoding or charset, a path parameter that is not
@@ -62,6 +81,8 @@ export function toAppError(error: unknown): AppError {
     const expose = (error as { expose?: unknown }).expose === true && error instanceof Error;
     return new AppError('VALIDATION', expose ? `bad request: ${error.message}` : 'bad request');
   }
+  // The statement timeout of the read pool, or a cancel sent when the caller left.
+  if ((error as { code?: unknown })?.code === '57014') return new AppError('BUSY', 'the read ran past its statement timeout; try again shortly');
   if (isDatabaseUnavailable(error)) return new AppError('UNAVAILABLE', 'database unavailable, try again shortly');
   return new AppError('INTERNAL', 'internal error');
 }
@@ -73,6 +94,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
     }
     if (res.headersSent) return;
+    // Refusals say when to come back: the queue drains in seconds, a read's turn comes in one.
+    if (appError.code === 'BACKPRESSURE') res.set('Retry-After', '5');
+    if (appError.code === 'BUSY') res.set('Retry-After', '1');
     res.status(STATUS[appError.code]).json({ ok: false, error: { code: appError.code, message: appError.message, ...appError.details } });
   };
 }

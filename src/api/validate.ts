@@ -18,7 +18,9 @@ const parseJson = express.json({ limit: '16kb', strict: false });
 export const jsonBody: RequestHandler = (req, res, next) => {
   const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
   if (hasBody && !req.is('application/json')) {
-    return next(new AppError('UNSUPPORTED_MEDIA_TYPE', `send the body as JSON (Content-Type: application/json), not ${req.get('content-type') ?? 'an untyped body'}`));
+    return next(
+      new AppError('UNSUPPORTED_MEDIA_TYPE', `send the body as JSON (Content-Type: application/json), not ${req.get('content-type') ?? 'an untyped body'}`),
+    );
   }
   parseJson(req, res, next);
 };
@@ -45,7 +47,7 @@ export function parseBody<S extends z.ZodType>(schema: S, req: Request): z.outpu
   const forbidden = prototypeKeyPaths(req.body);
   if (forbidden.length > 0) throw fieldErrors(forbidden.map((field) => ({ field, message: 'unknown field' })));
   const result = schema.safeParse(req.body);
-  if (!result.success) throw validationError(result.error);
+  if (!result.success) throw validationError(result.error, req.body);
   return result.data;
 }
 
@@ -56,6 +58,6 @@ export function parseQuery<S extends z.ZodType>(schema: S, req: Request): z.outp
     throw fieldErrors(repeated.map(([field]) => ({ field, message: 'must be given once, as a plain value' })));
   }
   const result = schema.safeParse(req.query);
-  if (!result.success) throw validationError(result.error);
+  if (!result.success) throw validationError(result.error, req.query);
   return result.data;
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { IntervalMinutes } from '../emulator/index.ts';
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
@@ -8,7 +9,7 @@ export interface AutoConfig {
   meterCount: number;
   feederCount: number;
   batchSize: number;
-  intervalMinutes: number;
+  intervalMinutes: IntervalMinutes;
   catchUpIntervals: number;
 }
 
@@ -41,16 +42,16 @@ export async function enabledTenants(db: Queryable): Promise<AutoConfig[]> {
 }
 
 /** Stores the configuration and enables it (a restart with new settings replaces the old ones). */
-export async function enableAuto(client: pg.PoolClient, config: AutoConfig): Promise<AutoState> {
+export async function enableAuto(client: pg.PoolClient, config: AutoConfig, now: Date): Promise<AutoState> {
   const { rows } = await client.query<Row>(
     `insert into ami_auto_config (tenant_id, enabled, meter_count, feeder_count, batch_size, interval_minutes, catch_up_intervals, started_at, updated_at)
-     values ($1, true, $2, $3, $4, $5, $6, now(), now())
+     values ($1, true, $2, $3, $4, $5, $6, $7, $7)
      on conflict (tenant_id) do update
        set enabled = true, meter_count = excluded.meter_count, feeder_count = excluded.feeder_count,
            batch_size = excluded.batch_size, interval_minutes = excluded.interval_minutes,
-           catch_up_intervals = excluded.catch_up_intervals, started_at = now(), updated_at = now()
+           catch_up_intervals = excluded.catch_up_intervals, started_at = $7, updated_at = $7
      returning ${COLUMNS}`,
-    [config.tenantId, config.meterCount, config.feederCount, config.batchSize, config.intervalMinutes, config.catchUpIntervals],
+    [config.tenantId, config.meterCount, config.feederCount, config.batchSize, config.intervalMinutes, config.catchUpIntervals, now],
   );
   return toState(rows[0]!);
 }
@@ -67,16 +68,16 @@ export async function autoEnabledForShare(client: pg.PoolClient, tenantId: strin
 }
 
 /** Disables it, inside the caller's transaction; undefined when the tenant never had automatic mode. */
-export async function disableAuto(client: pg.PoolClient, tenantId: string): Promise<{ state: AutoState; wasEnabled: boolean } | undefined> {
+export async function disableAuto(client: pg.PoolClient, tenantId: string, now: Date): Promise<{ state: AutoState; wasEnabled: boolean } | undefined> {
   const before = await client.query<{ enabled: boolean }>('select enabled from ami_auto_config where tenant_id = $1 for update', [tenantId]);
   if (!before.rows[0]) return undefined;
   // In SET, `enabled` is still the value before the update.
   const { rows } = await client.query<Row>(
     `update ami_auto_config
-        set enabled = false, stopped_at = case when enabled then now() else stopped_at end, updated_at = now()
+        set enabled = false, stopped_at = case when enabled then $2 else stopped_at end, updated_at = $2
       where tenant_id = $1
       returning ${COLUMNS}`,
-    [tenantId],
+    [tenantId, now],
   );
   return { state: toState(rows[0]!), wasEnabled: before.rows[0].enabled };
 }

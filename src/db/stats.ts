@@ -40,6 +40,8 @@ export interface RowCounts {
   meters: number;
   ticks: number;
   events: number;
+  /** Reads generated but not yet at the head-end (late, withheld by an outage, in an unreachable meter's memory). */
+  pendingReads: number;
 }
 
 export async function rowCounts(db: Queryable): Promise<RowCounts> {
@@ -48,7 +50,8 @@ export async function rowCounts(db: Queryable): Promise<RowCounts> {
             (select count(*) from ami_fleets)::int as tenants,
             (select count(*) from ami_meters where active)::int as meters,
             (select count(*) from ami_ticks)::int as ticks,
-            (select count(*) from ami_events)::int as events`,
+            (select count(*) from ami_events)::int as events,
+            (select count(*) from ami_pending_reads)::int as "pendingReads"`,
   );
   return rows[0]!;
 }

@@ -3,7 +3,7 @@ import { UNKNOWN_LOCK_STALE_AFTER_MS, WORKER_DEAD_AFTER_MS } from './workers.ts'
 
 /** Who asked for an interval: the scheduler, a catch-up, or an operator. */
 export type RequestedBy = 'cron' | 'catch-up' | 'manual';
-export type TickStatus = 'enqueued' | 'complete' | 'skipped';
+export type TickStatus = 'enqueued' | 'complete' | 'skipped' | 'failed';
 
 /** One row of the tick ledger `ami_ticks`, as the API shows it. */
 export interface Tick {
@@ -16,6 +16,9 @@ export interface Tick {
   feederCount: number;
   batchSize: number;
   batchCount: number;
+  intervalMinutes: number;
+  /** Outdoor temperature of the interval, degrees C. */
+  temperatureC: number | null;
   attempts: number;
   jobsEnqueued: number;
   batchesDone: number;
@@ -34,7 +37,7 @@ type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 export const TICK_COLUMNS = `
   tenant_id as "tenantId", read_at as "readAt", requested_by as "requestedBy", status,
   skip_reason as "skipReason", meter_count as "meterCount", feeder_count as "feederCount",
-  batch_size as "batchSize", batch_count as "batchCount", attempts, jobs_enqueued as "jobsEnqueued",
+  batch_size as "batchSize", batch_count as "batchCount", interval_minutes as "intervalMinutes", temperature_c::numeric::float8 as "temperatureC", attempts, jobs_enqueued as "jobsEnqueued",
   batches_done as "batchesDone", rows_written as "rowsWritten", queue_depth_at_request as "queueDepthAtRequest",
   requested_at as "requestedAt", enqueued_at as "enqueuedAt", first_batch_at as "firstBatchAt",
   completed_at as "completedAt",
@@ -47,6 +50,13 @@ export interface TickRequest {
   meterCount: number;
   feederCount: number;
   batchSize: number;
+  /** ceil(meterCount / batchSize), from src/ingest/limits.ts batchCount. */
+  batchCount: number;
+  intervalMinutes: number;
+  /** When it was asked, by the service's clock. */
+  now: Date;
+  /** The outdoor temperature of the interval, by the tenant's weather (null when unknown). */
+  temperatureC?: number | null;
 }
 
 /**
@@ -56,43 +66,109 @@ export interface TickRequest {
  * the same transaction marks enqueued or skipped, or rolls back.
  */
 export async function lockTick(client: pg.PoolClient, request: TickRequest): Promise<{ tick: Tick; created: boolean }> {
-  const batchCount = Math.ceil(request.meterCount / request.batchSize);
   const inserted = await client.query<Tick>(
-    `insert into ami_ticks (tenant_id, read_at, requested_by, status, skip_reason, meter_count, feeder_count, batch_size, batch_count, attempts)
-     values ($1, $2, $3, 'enqueued', null, $4, $5, $6, $7, 0)
+    `insert into ami_ticks (tenant_id, read_at, requested_by, status, skip_reason, meter_count, feeder_count, batch_size, batch_count, attempts, requested_at, interval_minutes, temperature_c)
+     values ($1, $2, $3, 'enqueued', null, $4, $5, $6, $7, 0, $8, $9, $10)
      on conflict (tenant_id, read_at) do nothing
      returning ${TICK_COLUMNS}`,
-    [request.tenantId, request.readAt, request.requestedBy, request.meterCount, request.feederCount, request.batchSize, batchCount],
+    [
+      request.tenantId,
+      request.readAt,
+      request.requestedBy,
+      request.meterCount,
+      request.feederCount,
+      request.batchSize,
+      request.batchCount,
+      request.now,
+      request.intervalMinutes,
+      request.temperatureC ?? null,
+    ],
   );
   if (inserted.rows[0]) return { tick: inserted.rows[0], created: true };
-  const { rows } = await client.query<Tick>(
-    `select ${TICK_COLUMNS} from ami_ticks where tenant_id = $1 and read_at = $2 for update`,
-    [request.tenantId, request.readAt],
-  );
+  const { rows } = await client.query<Tick>(`select ${TICK_COLUMNS} from ami_ticks where tenant_id = $1 and read_at = $2 for update`, [
+    request.tenantId,
+    request.readAt,
+  ]);
   return { tick: rows[0]!, created: false };
 }
 
 /** Points the ledger row at a new attempt's shape (a skipped tick re-requested). */
 export async function reshapeTick(client: pg.PoolClient, request: TickRequest): Promise<void> {
   await client.query(
-    `update ami_ticks set requested_by = $3, meter_count = $4, feeder_count = $5, batch_size = $6, batch_count = $7
+    `update ami_ticks set requested_by = $3, meter_count = $4, feeder_count = $5, batch_size = $6, batch_count = $7, interval_minutes = $8,
+            temperature_c = coalesce($9, temperature_c)
       where tenant_id = $1 and read_at = $2`,
-    [request.tenantId, request.readAt, request.requestedBy, request.meterCount, request.feederCount, request.batchSize, Math.ceil(request.meterCount / request.batchSize)],
+    [
+      request.tenantId,
+      request.readAt,
+      request.requestedBy,
+      request.meterCount,
+      request.feederCount,
+      request.batchSize,
+      request.batchCount,
+      request.intervalMinutes,
+      request.temperatureC ?? null,
+    ],
+  );
+}
+
+/**
+ * The meters each feeder is expected to report in the interval: the tick's
+ * fleet (meters 1..meterCount), written into the KPI rollup when the tick is
+ * enqueued, so the interval is measured against the fleet it was published for.
+ */
+export async function setExpectedMeters(client: pg.PoolClient, key: { tenantId: string; readAt: Date; meterCount: number }): Promise<void> {
+  await client.query(
+    `insert into ami_interval_feeders as x (tenant_id, read_at, feeder_id, expected_meters)
+     select $1, $2, m.feeder_id, count(*)
+       from ami_meters m
+      where m.tenant_id = $1 and m.meter_id <= $3
+      group by m.feeder_id
+     on conflict (tenant_id, read_at, feeder_id) do update set expected_meters = excluded.expected_meters`,
+    [key.tenantId, key.readAt, key.meterCount],
+  );
+}
+
+/**
+ * Records that a tick could not be published (its configuration no longer
+ * fits the caps, say), with the reason, unless an earlier attempt enqueued or
+ * completed it: the failure is visible in auto/status and catch-up sees the
+ * interval as not complete.
+ */
+export async function recordFailedTick(db: Queryable, request: Omit<TickRequest, 'batchCount'> & { batchCount: number; reason: string }): Promise<void> {
+  await db.query(
+    `insert into ami_ticks (tenant_id, read_at, requested_by, status, skip_reason, meter_count, feeder_count, batch_size, batch_count, attempts, requested_at, interval_minutes)
+     values ($1, $2, $3, 'failed', $4, $5, $6, $7, $8, 1, $9, $10)
+     on conflict (tenant_id, read_at) do update
+       set status = 'failed', skip_reason = excluded.skip_reason, requested_by = excluded.requested_by, attempts = ami_ticks.attempts + 1
+     where ami_ticks.status in ('skipped', 'failed')`,
+    [
+      request.tenantId,
+      request.readAt,
+      request.requestedBy,
+      request.reason,
+      Math.max(request.meterCount, 1),
+      Math.max(request.feederCount, 1),
+      Math.max(request.batchSize, 1),
+      Math.max(request.batchCount, 1),
+      request.now,
+      request.intervalMinutes,
+    ],
   );
 }
 
 export async function markEnqueued(
   client: pg.PoolClient,
   key: { tenantId: string; readAt: Date },
-  change: { requestedBy: RequestedBy; jobs: number; queueDepth: number },
+  change: { requestedBy: RequestedBy; jobs: number; queueDepth: number; now: Date },
 ): Promise<Tick> {
   const { rows } = await client.query<Tick>(
     `update ami_ticks
         set status = 'enqueued', requested_by = $3, attempts = attempts + 1, jobs_enqueued = jobs_enqueued + $4,
-            queue_depth_at_request = $5, enqueued_at = now()
+            queue_depth_at_request = $5, enqueued_at = $6
       where tenant_id = $1 and read_at = $2
       returning ${TICK_COLUMNS}`,
-    [key.tenantId, key.readAt, change.requestedBy, change.jobs, change.queueDepth],
+    [key.tenantId, key.readAt, change.requestedBy, change.jobs, change.queueDepth, change.now],
   );
   return rows[0]!;
 }

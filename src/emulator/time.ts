@@ -42,9 +42,8 @@ function timeOf(date: Date, name: string): number {
 /**
  * The newest interval boundary at or before `now` (floor, UTC):
  * 10:14:59.999 -> 10:00, 10:15:00.000 -> 10:15 for 15-minute intervals.
- * The `new Date()` default exists for callers at the edge; generation code always passes `now`.
  */
-export function getAlignedIntervalTimestamp(intervalMinutes: number, now: Date = new Date()): Date {
+export function getAlignedIntervalTimestamp(intervalMinutes: number, now: Date): Date {
   const step = intervalMs(intervalMinutes);
   const ms = timeOf(now, 'now');
   return new Date(Math.floor(ms / step) * step);

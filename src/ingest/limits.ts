@@ -7,6 +7,11 @@ export interface TickShape {
   batchSize: number;
 }
 
+/** Batch jobs that make one interval of this shape whole. */
+export function batchCount(shape: Pick<TickShape, 'meterCount' | 'batchSize'>): number {
+  return Math.ceil(shape.meterCount / shape.batchSize);
+}
+
 /**
  * The caps every publish obeys, whoever asks (REST, scheduler, catch-up).
  * Returns one error per field, naming the cap and the variable that sets it.
@@ -22,7 +27,7 @@ export function tickShapeErrors(caps: Caps, shape: TickShape): FieldError[] {
   if (shape.feederCount > shape.meterCount) {
     errors.push({ field: 'feederCount', message: `must be at most meterCount (${shape.meterCount}): every feeder needs a meter` });
   }
-  const jobs = Math.ceil(shape.meterCount / shape.batchSize);
+  const jobs = batchCount(shape);
   if (errors.length === 0 && jobs > caps.maxJobsPerTick) {
     errors.push({
       field: 'batchSize',

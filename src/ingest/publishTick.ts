@@ -1,29 +1,14 @@
-import type { Caps } from '../config.ts';
-import { type Pool, withTransaction } from '../db/pool.ts';
+import { withTransaction } from '../db/pool.ts';
 import { autoEnabledForShare } from '../db/autoConfig.ts';
-import { ensureFleet, lockFleet } from '../db/fleet.ts';
-import { addJobs, queueDepth, TASKS } from '../db/queue.ts';
-import { lockTick, markEnqueued, markSkipped, missingBatches, reshapeTick, type RequestedBy, type Tick } from '../db/ticks.ts';
-import { isAlignedTo } from '../emulator/index.ts';
+import { ensureFleet, lockFleet, registeredFleet } from '../db/fleet.ts';
+import { addJobs, ENQUEUE_LOCK, TASKS, writeJobsPending } from '../db/queue.ts';
+import { lockTick, markEnqueued, markSkipped, missingBatches, reshapeTick, setExpectedMeters, type RequestedBy, type Tick } from '../db/ticks.ts';
+import { type CollectionProfile, type IntervalMinutes, isAlignedTo, temperatureC, tenantModel } from '../emulator/index.ts';
+import type { Deps } from '../deps.ts';
 import { AppError, fieldErrors } from '../errors.ts';
-import type { Logger } from '../logger.ts';
-import { tickShapeErrors } from './limits.ts';
-
-export interface IngestDeps {
-  pool: Pool;
-  caps: Caps;
-  logger: Logger;
-}
-
-/** What `ami_publish_batch` receives: one slice of the fleet for one interval. */
-export interface BatchPayload {
-  tenantId: string;
-  readAt: string;
-  batchIndex: number;
-  firstMeterId: number;
-  lastMeterId: number;
-  intervalMinutes: number;
-}
+import { observeTickPublished } from '../metrics.ts';
+import { batchCount, tickShapeErrors } from './limits.ts';
+import type { BatchPayload } from './payloads.ts';
 
 export type TickOutcome =
   | { outcome: 'enqueued'; jobs: number; tick: Tick }
@@ -37,7 +22,7 @@ const AUTOMATIC_REQUESTERS: ReadonlySet<RequestedBy> = new Set(['cron', 'catch-u
 
 export interface PublishOptions {
   requestedBy: RequestedBy;
-  intervalMinutes?: number;
+  intervalMinutes?: IntervalMinutes;
   /**
    * What a refusal by backpressure does: `refuse` rolls everything back (a
    * REST caller gets 429 and retries), `record` keeps a skipped row in the
@@ -49,15 +34,20 @@ export interface PublishOptions {
    * it): enqueue again the batches that have neither landed nor a live job.
    */
   resume?: boolean;
+  /** A new tenant's clock and solar share (its first publish); a registered tenant must match them. */
+  timeZone?: string | undefined;
+  solarShare?: number | undefined;
+  /** A new tenant's collection profile; a registered tenant must match it. */
+  collection?: CollectionProfile | undefined;
 }
 
-/** Any fixed number: one enqueuer at a time counts the queue and adds to it. */
-const ENQUEUE_LOCK = 742_615_020;
 const BATCH_MAX_ATTEMPTS = 10;
 
 class Refused extends Error {
-  constructor(readonly outcome: Extract<TickOutcome, { outcome: 'skipped' }>) {
+  readonly outcome: Extract<TickOutcome, { outcome: 'skipped' }>;
+  constructor(outcome: Extract<TickOutcome, { outcome: 'skipped' }>) {
     super(outcome.reason);
+    this.outcome = outcome;
   }
 }
 
@@ -74,7 +64,7 @@ export function batchJobKeyPrefix(tenantId: string, readAt: Date): string {
  * unique to (tenant, interval): publishing an interval twice queues nothing.
  */
 export async function publishTick(
-  deps: IngestDeps,
+  deps: Deps,
   tenantId: string,
   alignedReadAt: Date,
   meterCount: number,
@@ -89,7 +79,18 @@ export async function publishTick(
   const shapeErrors = tickShapeErrors(deps.caps, { meterCount, feederCount, batchSize });
   if (shapeErrors.length > 0) throw fieldErrors(shapeErrors);
 
-  const request = { tenantId, readAt: alignedReadAt, requestedBy: options.requestedBy, meterCount, feederCount, batchSize };
+  const request = {
+    tenantId,
+    readAt: alignedReadAt,
+    requestedBy: options.requestedBy,
+    meterCount,
+    feederCount,
+    batchSize,
+    batchCount: batchCount({ meterCount, batchSize }),
+    intervalMinutes,
+    now: deps.clock(),
+    temperatureC: null as number | null,
+  };
   const prefix = batchJobKeyPrefix(tenantId, alignedReadAt);
   const transaction = withTransaction(deps.pool, async (client): Promise<TickOutcome> => {
     // Lock order, everywhere: the tenant's fleet lock, its ami_auto_config row,
@@ -103,14 +104,29 @@ export async function publishTick(
       // for this transaction, so nothing is enqueued after stop returns.
       return { outcome: 'disabled', jobs: 0, tick: undefined } as const;
     }
-    await ensureFleet(client, { tenantId, meterCount, feederCount });
+    await ensureFleet(client, {
+      tenantId,
+      meterCount,
+      feederCount,
+      intervalMinutes,
+      timeZone: options.timeZone,
+      solarShare: options.solarShare,
+      collection: options.collection,
+      now: request.now,
+    });
+    // The interval's weather, for the ledger (the series and GraphQL show it).
+    // (Read in this transaction, uncached: the fleet may have been registered just now.)
+    const fleet = await registeredFleet(client, tenantId);
+    const model = tenantModel(tenantId, { timeZone: fleet?.timeZone, solarShare: fleet?.solarShare });
+    const temperature = temperatureC(model, new Date(alignedReadAt.getTime() - (intervalMinutes * 60_000) / 2));
+    request.temperatureC = Math.round(temperature * 10) / 10;
     await client.query('select pg_advisory_xact_lock($1)', [ENQUEUE_LOCK]);
     const { tick, created } = await lockTick(client, request);
 
     let batches: number[];
-    if (created || tick.status === 'skipped') {
+    if (created || tick.status === 'skipped' || tick.status === 'failed') {
       if (!created) await reshapeTick(client, request);
-      batches = Array.from({ length: Math.ceil(meterCount / batchSize) }, (_, index) => index);
+      batches = Array.from({ length: request.batchCount }, (_, index) => index);
     } else if (tick.status === 'enqueued' && options.resume) {
       batches = await missingBatches(client, tick, prefix);
       if (batches.length === 0) return { outcome: 'already-published', jobs: 0, tick } as const;
@@ -118,10 +134,9 @@ export async function publishTick(
       return { outcome: 'already-published', jobs: 0, tick } as const;
     }
 
-    const depth = await queueDepth(client, TASKS.publishBatch);
-    const queued = depth.waiting + depth.delayed;
+    const queued = await writeJobsPending(client);
     if (queued + batches.length > deps.caps.maxQueueDepth) {
-      const reason = `backpressure: ${queued} batch jobs waiting or delayed, ${batches.length} more would pass the limit of ${deps.caps.maxQueueDepth}`;
+      const reason = `backpressure: ${queued} write jobs waiting, delayed or running, ${batches.length} more would pass the limit of ${deps.caps.maxQueueDepth}`;
       const refusal = { outcome: 'skipped', jobs: 0, reason, queueDepth: queued, limit: deps.caps.maxQueueDepth, wanted: batches.length } as const;
       // Refused whole: throwing rolls back the placeholder ledger row too.
       if (options.onBackpressure === 'refuse') throw new Refused({ ...refusal, tick: undefined });
@@ -129,13 +144,15 @@ export async function publishTick(
         requestedBy: options.requestedBy,
         reason,
         queueDepth: queued,
-        status: created || tick.status === 'skipped' ? 'skipped' : 'enqueued',
+        status: created || tick.status === 'skipped' || tick.status === 'failed' ? 'skipped' : 'enqueued',
       });
       return { ...refusal, tick: skipped };
     }
 
     // The tick's shape is the ledger's (a resumed tick keeps its own batch size).
-    const shape = created || tick.status === 'skipped' ? request : tick;
+    const fresh = created || tick.status === 'skipped' || tick.status === 'failed';
+    const shape = fresh ? request : tick;
+    if (fresh) await setExpectedMeters(client, { tenantId, readAt: alignedReadAt, meterCount: shape.meterCount });
     const jobs = batches.map((batchIndex) => {
       const firstMeterId = batchIndex * shape.batchSize + 1;
       const payload: BatchPayload = {
@@ -154,7 +171,7 @@ export async function publishTick(
       // roll back and let the caller's retry decide.
       throw new AppError('UNAVAILABLE', `queue accepted ${added} of ${jobs.length} batch jobs; nothing was enqueued, try again`);
     }
-    const enqueued = await markEnqueued(client, tick, { requestedBy: options.requestedBy, jobs: jobs.length, queueDepth: queued });
+    const enqueued = await markEnqueued(client, tick, { requestedBy: options.requestedBy, jobs: jobs.length, queueDepth: queued, now: deps.clock() });
     return { outcome: 'enqueued', jobs: jobs.length, tick: enqueued } as const;
   });
   const result = await transaction.catch((error: unknown) => {
@@ -163,10 +180,17 @@ export async function publishTick(
   });
 
   if (result.outcome === 'skipped') {
-    deps.logger.warn({ tenantId, readAt: alignedReadAt, requestedBy: options.requestedBy, queueDepth: result.queueDepth, wanted: result.wanted }, 'tick skipped by backpressure');
+    deps.logger.warn(
+      { tenantId, readAt: alignedReadAt, requestedBy: options.requestedBy, queueDepth: result.queueDepth, wanted: result.wanted },
+      'tick skipped by backpressure',
+    );
   }
   if (result.outcome === 'enqueued') {
-    deps.logger.info({ tenantId, readAt: alignedReadAt, requestedBy: options.requestedBy, jobs: result.jobs, queueDepth: result.tick.queueDepthAtRequest }, 'tick enqueued');
+    deps.logger.info(
+      { tenantId, readAt: alignedReadAt, requestedBy: options.requestedBy, jobs: result.jobs, queueDepth: result.tick.queueDepthAtRequest },
+      'tick enqueued',
+    );
   }
+  observeTickPublished(tenantId, result.outcome);
   return result;
 }

@@ -1,35 +1,48 @@
 import { EventEmitter } from 'node:events';
 import { run, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
 import { queueCatchUp } from '../auto/catchUp.ts';
+import { type Clock, systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { enabledTenants } from '../db/autoConfig.ts';
-import { workerLogger } from '../db/migrate.ts';
+import { maintainPartitions } from '../db/retention.ts';
 import type { Pool } from '../db/pool.ts';
 import { TASKS } from '../db/queue.ts';
-import type { Logger } from '../logger.ts';
+import type { Deps } from '../deps.ts';
+import { graphileWorkerLogger, type Logger } from '../logger.ts';
 import { cronItems } from './crontab.ts';
 import { Liveness } from './liveness.ts';
 import { catchUpTask } from './tasks/catchUp.ts';
+import { collectTask } from './tasks/collect.ts';
+import { deliverTask } from './tasks/deliver.ts';
 import { pruneTask } from './tasks/prune.ts';
 import { publishBatchTask } from './tasks/publishBatch.ts';
-import { tickTask } from './tasks/tick.ts';
+import { schedulerSlotTask } from './tasks/schedulerSlot.ts';
 
 export interface WorkerDeps {
   pool: Pool;
   config: Config;
   logger: Logger;
-  /** The wall clock, for catch-up; tests pass a simulated one. */
-  now?: () => Date;
+  /** The service's clock; tests pass a set one. */
+  clock?: Clock;
+  /** For the heartbeat thread's own connection. */
+  connectionString: string;
 }
 
-export function taskList(deps: WorkerDeps): TaskList {
-  const ingest = { pool: deps.pool, logger: deps.logger, caps: deps.config.caps };
-  const now = deps.now ?? (() => new Date());
+export function taskList(workerDeps: Omit<WorkerDeps, 'connectionString'>): TaskList {
+  const deps: Deps = {
+    pool: workerDeps.pool,
+    logger: workerDeps.logger,
+    caps: workerDeps.config.caps,
+    clock: workerDeps.clock ?? systemClock,
+    retentionDays: workerDeps.config.retentionDays,
+  };
   return {
-    [TASKS.publishBatch]: publishBatchTask(ingest),
-    [TASKS.tick]: tickTask(ingest),
-    [TASKS.catchUp]: catchUpTask({ ...ingest, now }),
-    [TASKS.prune]: pruneTask({ pool: deps.pool, logger: deps.logger, retentionDays: deps.config.retentionDays, now }),
+    [TASKS.publishBatch]: publishBatchTask(deps),
+    [TASKS.tick]: schedulerSlotTask(deps),
+    [TASKS.catchUp]: catchUpTask(deps),
+    [TASKS.prune]: pruneTask(deps),
+    [TASKS.deliver]: deliverTask(deps),
+    [TASKS.collect]: collectTask(deps),
   };
 }
 
@@ -51,12 +64,13 @@ const RESTART_MAX_MS = 30_000;
  * completions for minutes (a long database outage); the pool is then
  * started again, with backoff, after releasing its own locks, so the
  * service recovers without a restart. Heartbeats let other processes
- * release this one's locks if it dies (see Liveness). On start it queues a
- * catch-up of every tenant in automatic mode.
+ * release this one's locks if it dies (see Liveness). On start it makes the
+ * reads' partitions of the coming days and queues a catch-up of every tenant
+ * in automatic mode.
  */
 export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
   const { pool, logger, config } = deps;
-  const liveness = new Liveness(pool, logger);
+  const liveness = new Liveness(pool, deps.connectionString, logger);
   let stopping = false;
   let runner: Runner | undefined;
   let poolId: string | undefined;
@@ -74,7 +88,7 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
       parsedCronItems: cronItems(config.tickCron),
       concurrency: config.workerConcurrency,
       noHandleSignals: true,
-      logger: workerLogger(logger),
+      logger: graphileWorkerLogger(logger),
       events,
       preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
     });
@@ -121,12 +135,25 @@ export async function startWorker(deps: WorkerDeps): Promise<WorkerHandle> {
     }
   };
 
-  await launch();
+  // The heartbeat thread first: a new pool beats before it takes its first job.
   liveness.start();
   try {
+    await launch();
+  } catch (error) {
+    await liveness.stop();
+    throw error;
+  }
+  try {
     await liveness.reap();
+    // The partitions of today and the coming days, before the first tick lands (then hourly, ami_prune).
+    await maintainPartitions(pool, (deps.clock ?? systemClock)()).catch((error: unknown) =>
+      logger.warn({ err: error }, 'read partitions not made at start; the hourly maintenance tries again (reads land in the default partition meanwhile)'),
+    );
     const tenants = await enabledTenants(pool);
-    await queueCatchUp(deps, tenants.map((t) => t.tenantId));
+    await queueCatchUp(
+      deps,
+      tenants.map((t) => t.tenantId),
+    );
     logger.info({ concurrency: config.workerConcurrency, schedule: config.tickCron, catchUpTenants: tenants.length, workerId: poolId }, 'worker started');
   } catch (error) {
     stopping = true;

@@ -5,10 +5,28 @@
  * be refused with a 4xx and change nothing.
  */
 export type FieldKind =
-  | 'tenantId' | 'count' | 'severity' | 'instant' | 'readAt' | 'eventType' | 'feederId' | 'interval' | 'catchUp' | 'boolean'
-  | 'duration' | 'queryCount' | 'queryBoolean';
+  | 'tenantId'
+  | 'count'
+  | 'severity'
+  | 'instant'
+  | 'readAt'
+  | 'eventType'
+  | 'feederId'
+  | 'interval'
+  | 'catchUp'
+  | 'boolean'
+  | 'duration'
+  | 'queryCount'
+  | 'queryBoolean';
 
-const SQL = ["'; drop table meter_reads_electric; --", "1 OR 1=1", "DEMO_TENANT' --", '$$; select pg_sleep(10); $$', "\\x00", "%' union select * from ami_meters --"];
+const SQL = [
+  "'; drop table meter_reads_electric; --",
+  '1 OR 1=1',
+  "DEMO_TENANT' --",
+  '$$; select pg_sleep(10); $$',
+  '\\x00',
+  "%' union select * from ami_meters --",
+];
 const UNICODE = ['ü', 'DEMO_TËNANT', '𝔘𝔫𝔦𝔠𝔬𝔡𝔢', '\u0000', '\u202eTNANET', '🙂🙂', 'Ж'.repeat(40), '\ud800'];
 const HUGE_STRING = 'x'.repeat(12_000);
 const WRONG_TYPES: unknown[] = [null, true, false, [], {}, [1, 2], { nested: { deeper: 1 } }];
@@ -19,7 +37,20 @@ const byKind: Record<FieldKind, unknown[]> = {
   feederId: [...WRONG_TYPES, '3', 0, -1, 1.5, 1e308, 999_999, HUGE_STRING, ...SQL],
   severity: [...WRONG_TYPES, '0.5', 0, -0.1, 1.0000001, 1.5, 1e308, -1e308, HUGE_STRING, ...SQL],
   // Never a valid instant anywhere.
-  instant: [...WRONG_TYPES, 0, 1_700_000_000_000, '', 'yesterday', '2026-13-01T00:00:00Z', '2026-11-28T25:00:00Z', '2026-11-28T10:15', '2026-11-28 10:15:00', HUGE_STRING, ...SQL, ...UNICODE.slice(0, 3)],
+  instant: [
+    ...WRONG_TYPES,
+    0,
+    1_700_000_000_000,
+    '',
+    'yesterday',
+    '2026-13-01T00:00:00Z',
+    '2026-11-28T25:00:00Z',
+    '2026-11-28T10:15',
+    '2026-11-28 10:15:00',
+    HUGE_STRING,
+    ...SQL,
+    ...UNICODE.slice(0, 3),
+  ],
   // A valid instant that is not a publishable interval: off the grid, or in the future.
   readAt: [] as unknown[],
   eventType: [...WRONG_TYPES, 0, '', 'THEFT', 'flood', 'theft ', 'comms_outage', HUGE_STRING, ...SQL, ...UNICODE.slice(0, 3)],
@@ -67,13 +98,21 @@ export const MALFORMED_BODIES: Array<{ body: string; contentType: string }> = [
   { body: '<xml/>', contentType: 'application/xml' },
   { body: '{"tenantId":"X"}', contentType: 'text/plain' },
   { body: JSON.stringify({ tenantId: 'X', pad: 'x'.repeat(40_000) }), contentType: 'application/json' },
-  { body: '[' .repeat(5_000) + ']'.repeat(5_000), contentType: 'application/json' },
+  { body: '['.repeat(5_000) + ']'.repeat(5_000), contentType: 'application/json' },
   { body: '{"tenantId":"X"}', contentType: 'application/json; charset=klingon' },
 ];
 
 /** Query strings that must be refused for an endpoint whose only parameter is tenantId (plus `extra`). */
 export function badQueries(extra: Record<string, FieldKind> = {}): string[] {
-  const queries: string[] = ['', '?', '?tenantId=', '?tenantid=DEMO_TENANT', '?tenantId=A&tenantId=B', '?tenantId=DEMO_TENANT&unknown=1', `?tenantId=${'x'.repeat(5_000)}`];
+  const queries: string[] = [
+    '',
+    '?',
+    '?tenantId=',
+    '?tenantid=DEMO_TENANT',
+    '?tenantId=A&tenantId=B',
+    '?tenantId=DEMO_TENANT&unknown=1',
+    `?tenantId=${'x'.repeat(5_000)}`,
+  ];
   for (const value of byKind.tenantId) {
     if (typeof value === 'string') queries.push(`?tenantId=${encode(value)}`);
   }

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
 import { publishTick } from '../../src/ingest/publishTick.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { startTestApp, type TestApp, testDeps } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/db.ts';
 import { intervalsAgo } from '../helpers/integrity.ts';
 import { tally } from '../helpers/tally.ts';
@@ -12,7 +11,7 @@ let app: TestApp;
 
 beforeAll(async () => {
   app = await startTestApp(db, { graphql: true });
-  const deps = { pool: db.pool, caps: loadConfig({}).caps, logger: db.logger };
+  const deps = testDeps(db);
   await publishTick(deps, 'DEMO_TENANT', new Date(intervalsAgo(2)), 100, 25, 100, { requestedBy: 'manual', onBackpressure: 'refuse' });
 });
 afterAll(async () => app?.close());
@@ -35,7 +34,10 @@ const refused: string[] = [
   `{ ${Array.from({ length: 200 }, (_, i) => `a${i}: allEvents(first: 1000) { nodes { id } }`).join(' ')} }`,
   '{ allTicks(first: 1) { nodes { tenantId } ',
   '{ nonexistentField }',
-  "{ allTicks(first: 1, condition: { tenantId: \"x'; drop table meter_reads_electric; --\" }) { nodes { tenantId } } }".replace('nodes { tenantId } } }', 'nodes { nope } } }'),
+  '{ allTicks(first: 1, condition: { tenantId: "x\'; drop table meter_reads_electric; --" }) { nodes { tenantId } } }'.replace(
+    'nodes { tenantId } } }',
+    'nodes { nope } } }',
+  ),
   '',
   '{'.repeat(10_000),
   `{ allTicks(first: 1) { nodes { ${'tenantId '.repeat(20_000)} } } }`,
@@ -49,8 +51,14 @@ describe('abuse of the GraphQL API', () => {
     const bodies: Array<{ body: string; label: string }> = [
       ...refused.map((query) => ({ body: JSON.stringify({ query }), label: query.slice(0, 80) })),
       { body: JSON.stringify({ query: '{ allTicks(first: $n) { nodes { tenantId } } }', variables: { n: 100000 } }), label: 'undeclared variable' },
-      { body: JSON.stringify({ query: 'query($n: Int) { allTicks(first: $n) { nodes { tenantId } } }', variables: { n: 100000 } }), label: 'first 100000 by variable' },
-      { body: JSON.stringify({ query: 'query($n: Int) { allTicks(first: $n) { nodes { tenantId } } }', variables: { n: 'many' } }), label: 'first as a string' },
+      {
+        body: JSON.stringify({ query: 'query($n: Int) { allTicks(first: $n) { nodes { tenantId } } }', variables: { n: 100000 } }),
+        label: 'first 100000 by variable',
+      },
+      {
+        body: JSON.stringify({ query: 'query($n: Int) { allTicks(first: $n) { nodes { tenantId } } }', variables: { n: 'many' } }),
+        label: 'first as a string',
+      },
       { body: '{"query": ', label: 'malformed JSON' },
       { body: JSON.stringify({ query: 42 }), label: 'query not a string' },
       { body: JSON.stringify({ query: `{ __typename } ${'#'.repeat(200_000)}` }), label: 'oversize body' },

@@ -53,7 +53,9 @@ export async function send(baseUrl: string, request: BadRequest, outcome: Outcom
   if (status >= 500) outcome.fiveHundreds++;
   const shaped =
     request.method === 'HEAD' ||
-    (typeof json === 'object' && json !== null && (json as { ok?: unknown }).ok === false &&
+    (typeof json === 'object' &&
+      json !== null &&
+      (json as { ok?: unknown }).ok === false &&
       typeof (json as { error?: { code?: unknown } }).error?.code === 'string' &&
       typeof (json as { error?: { message?: unknown } }).error?.message === 'string');
   const statusOk = request.expect !== undefined ? status === request.expect : status >= 400 && status < 500;
@@ -63,8 +65,17 @@ export async function send(baseUrl: string, request: BadRequest, outcome: Outcom
 /** Row counts and a checksum of every table a request could change. */
 export async function snapshot(pool: Pool): Promise<Record<string, string>> {
   const tables = [
-    'ami_fleets', 'ami_feeders', 'ami_meters', 'ami_meter_last_reads', 'meter_reads_electric', 'ami_events',
-    'ami_ticks', 'ami_tick_batches', 'ami_auto_config', 'ami_scheduler_runs', 'graphile_worker._private_jobs',
+    'ami_fleets',
+    'ami_feeders',
+    'ami_meters',
+    'ami_meter_last_reads',
+    'meter_reads_electric',
+    'ami_events',
+    'ami_ticks',
+    'ami_tick_batches',
+    'ami_auto_config',
+    'ami_scheduler_runs',
+    'graphile_worker._private_jobs',
   ];
   const result: Record<string, string> = {};
   for (const table of tables) {

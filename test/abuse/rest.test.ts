@@ -1,8 +1,7 @@
 import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishTick } from '../../src/ingest/publishTick.ts';
-import { loadConfig } from '../../src/config.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { startTestApp, type TestApp, testDeps } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/db.ts';
 import { intervalsAgo } from '../helpers/integrity.ts';
 import { tally } from '../helpers/tally.ts';
@@ -17,7 +16,7 @@ let app: TestApp;
 beforeAll(async () => {
   app = await startTestApp(db, { env: { AMI_API_TOKEN: TOKEN } });
   // A registered tenant (25 feeders) with one interval queued, so requests have something to damage.
-  const deps = { pool: db.pool, caps: loadConfig({}).caps, logger: db.logger };
+  const deps = testDeps(db);
   await publishTick(deps, 'DEMO_TENANT', new Date(intervalsAgo(4)), 100, 25, 100, { requestedBy: 'manual', onBackpressure: 'refuse' });
 });
 afterAll(async () => app?.close());
@@ -46,7 +45,15 @@ const bodyEndpoints: BodyEndpoint[] = [
   {
     path: '/api/ami/events',
     valid: { tenantId: 'DEMO_TENANT', feederId: 3, type: 'theft', severity: 0.5, durationMinutes: 60 },
-    kinds: { tenantId: 'tenantId', feederId: 'feederId', type: 'eventType', severity: 'severity', startsAt: 'instant', endsAt: 'instant', durationMinutes: 'duration' },
+    kinds: {
+      tenantId: 'tenantId',
+      feederId: 'feederId',
+      type: 'eventType',
+      severity: 'severity',
+      startsAt: 'instant',
+      endsAt: 'instant',
+      durationMinutes: 'duration',
+    },
     required: ['tenantId', 'feederId', 'type', 'severity'],
   },
   { path: '/api/ami/events/1/end', valid: { tenantId: 'DEMO_TENANT' }, kinds: { tenantId: 'tenantId' }, required: [] },
@@ -96,7 +103,8 @@ describe('abuse of the REST API', () => {
       for (const query of badQueries(endpoint.extra)) requests.push({ method: 'GET', path: `${endpoint.path}${query}`, expect: 400 });
     }
     for (const path of noQueryEndpoints) {
-      for (const query of ['?x=1', '?tenantId=DEMO_TENANT', `?${'a'.repeat(3_000)}=1`, '?a=1&a=2']) requests.push({ method: 'GET', path: `${path}${query}`, expect: 400 });
+      for (const query of ['?x=1', '?tenantId=DEMO_TENANT', `?${'a'.repeat(3_000)}=1`, '?a=1&a=2'])
+        requests.push({ method: 'GET', path: `${path}${query}`, expect: 400 });
     }
     for (const { path, methods } of paths) {
       for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !methods.includes(m))) {
@@ -107,7 +115,15 @@ describe('abuse of the REST API', () => {
       requests.push({ method: 'POST', path: `/api/ami/events/${id}/end`, body: { tenantId: 'DEMO_TENANT' }, headers: auth, expect: 400 });
     }
     requests.push({ method: 'POST', path: '/api/ami/events/123456/end', body: { tenantId: 'DEMO_TENANT' }, headers: auth, expect: 404 });
-    for (const path of ['/api/ami', '/api/ami/publish-once/extra', '/api/ami/../../etc/passwd', '/api/ami/auto/status/x', `/${'a'.repeat(2_000)}`, '/%00', '/api/ami/kpi/quickcheck%']) {
+    for (const path of [
+      '/api/ami',
+      '/api/ami/publish-once/extra',
+      '/api/ami/../../etc/passwd',
+      '/api/ami/auto/status/x',
+      `/${'a'.repeat(2_000)}`,
+      '/%00',
+      '/api/ami/kpi/quickcheck%',
+    ]) {
       requests.push({ method: 'GET', path });
     }
 

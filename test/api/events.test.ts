@@ -1,21 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../../src/db/pool.ts';
 import { ensureFleet } from '../../src/db/fleet.ts';
-import { useTestDatabase } from '../helpers/db.ts';
-import { getJson, postJson, startTestApp, type TestApp } from '../helpers/app.ts';
+import { getJson, postJson, useTestApp } from '../helpers/app.ts';
 
-const db = useTestDatabase();
 const TOKEN = 'events-token-0123456789abcdef';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 // The injected clock: every "now" of the API is this value.
 let clock = new Date('2026-11-28T10:07:30.000Z');
-let app: TestApp;
+const { db, app } = useTestApp({ env: { AMI_API_TOKEN: TOKEN }, clock: () => clock });
 
 beforeAll(async () => {
-  await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: 'EVT', meterCount: 100, feederCount: 4 }));
-  app = await startTestApp(db, { env: { AMI_API_TOKEN: TOKEN }, now: () => clock });
+  await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: 'EVT', meterCount: 100, feederCount: 4, now: new Date() }));
 });
-afterAll(async () => app?.close());
 
 async function eventCount(): Promise<number> {
   const { rows } = await db.pool.query('select count(*)::int as n from ami_events');
@@ -94,8 +90,13 @@ describe('GET /api/ami/events', () => {
     // Newest start first; the same start: the later injection first.
     expect(all.body.events.map((e: { type: string }) => e.type)).toEqual(['comms-outage', 'theft', 'voltage-sag']);
     expect(all.body.events[0]).toEqual({
-      id: expect.any(Number), tenantId: 'EVT', feederId: 1, type: 'comms-outage', severity: 1,
-      startsAt: '2026-11-28T10:07:30.000Z', endsAt: '2026-11-28T11:37:30.000Z',
+      id: expect.any(Number),
+      tenantId: 'EVT',
+      feederId: 1,
+      type: 'comms-outage',
+      severity: 1,
+      startsAt: '2026-11-28T10:07:30.000Z',
+      endsAt: '2026-11-28T11:37:30.000Z',
     });
 
     const active = await getJson(`${app.url}/api/ami/events?tenantId=EVT&active=true`);
@@ -109,7 +110,13 @@ describe('GET /api/ami/events', () => {
   });
 
   it('refuses a malformed query with 400 naming the parameter', async () => {
-    for (const [query, field] of [['tenantId=bad%20id', 'tenantId'], ['tenantId=EVT&active=yes', 'active'], ['tenantId=EVT&limit=5000', 'limit'], ['tenantId=EVT&sort=asc', 'sort'], ['', 'tenantId']] as const) {
+    for (const [query, field] of [
+      ['tenantId=bad%20id', 'tenantId'],
+      ['tenantId=EVT&active=yes', 'active'],
+      ['tenantId=EVT&limit=5000', 'limit'],
+      ['tenantId=EVT&sort=asc', 'sort'],
+      ['', 'tenantId'],
+    ] as const) {
       const res = await getJson(`${app.url}/api/ami/events?${query}`);
       expect(res.status, query).toBe(400);
       expect(res.body.error.fields.map((f: { field: string }) => f.field)).toContain(field);
@@ -123,20 +130,37 @@ describe('POST /api/ami/events/:id/end', () => {
     clock = new Date('2026-11-28T10:20:00.000Z');
     const ended = await postJson(`${app.url}/api/ami/events/${created.body.event.id}/end`, {}, AUTH);
     expect(ended.status).toBe(200);
-    expect(ended.body).toEqual({ ok: true, event: { ...created.body.event, endsAt: '2026-11-28T10:20:00.000Z' } });
+    expect(ended.body).toEqual({ ok: true, cancelled: false, event: { ...created.body.event, endsAt: '2026-11-28T10:20:00.000Z' } });
 
     const again = await postJson(`${app.url}/api/ami/events/${created.body.event.id}/end`, {}, AUTH);
     expect(again.status).toBe(409);
     expect(again.body.error).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/already ended at 2026-11-28T10:20:00.000Z/) });
   });
 
-  it('refuses to end an event that has not started (409), an unknown id (404), a malformed id (400), or without the token (401)', async () => {
-    const future = await postJson(`${app.url}/api/ami/events`, { tenantId: 'EVT', feederId: 4, type: 'voltage-sag', severity: 0.5, startsAt: '2026-11-29T00:00:00Z' }, AUTH);
+  it('cancels a scheduled event (its window becomes empty) and ends one at its very start; refuses an unknown id (404), a malformed id (400), or no token (401)', async () => {
+    const future = await postJson(
+      `${app.url}/api/ami/events`,
+      { tenantId: 'EVT', feederId: 4, type: 'voltage-sag', severity: 0.5, startsAt: '2026-11-29T00:00:00Z' },
+      AUTH,
+    );
+    const cancelled = await postJson(`${app.url}/api/ami/events/${future.body.event.id}/end`, {}, AUTH);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toEqual({ ok: true, cancelled: true, event: { ...future.body.event, endsAt: '2026-11-29T00:00:00.000Z' } });
+    const listed = await getJson(`${app.url}/api/ami/events?tenantId=EVT&active=true`);
+    expect(listed.body.events.map((e: { id: number }) => e.id)).not.toContain(future.body.event.id);
+
+    // Ended at the very instant it starts: cancelled too, never in force.
+    const atStart = await postJson(
+      `${app.url}/api/ami/events`,
+      { tenantId: 'EVT', feederId: 4, type: 'theft', severity: 0.2, startsAt: clock.toISOString() },
+      AUTH,
+    );
+    const endedAtStart = await postJson(`${app.url}/api/ami/events/${atStart.body.event.id}/end`, {}, AUTH);
+    expect(endedAtStart.body).toMatchObject({ ok: true, cancelled: true, event: { startsAt: clock.toISOString(), endsAt: clock.toISOString() } });
     const before = await db.pool.query('select id, ends_at from ami_events order by id');
 
-    const notStarted = await postJson(`${app.url}/api/ami/events/${future.body.event.id}/end`, {}, AUTH);
-    expect(notStarted.status).toBe(409);
-    expect(notStarted.body.error.message).toMatch(/has not started yet \(it starts at 2026-11-29T00:00:00.000Z\)/);
+    const again = await postJson(`${app.url}/api/ami/events/${future.body.event.id}/end`, {}, AUTH);
+    expect(again.status).toBe(409);
 
     const unknown = await postJson(`${app.url}/api/ami/events/987654/end`, {}, AUTH);
     expect(unknown.status).toBe(404);

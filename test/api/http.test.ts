@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ensureFleet } from '../../src/db/fleet.ts';
 import { withTransaction } from '../../src/db/pool.ts';
-import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { useTestDatabase } from '../helpers/db.ts';
+import { useTestApp } from '../helpers/app.ts';
 
-const db = useTestDatabase();
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp(db);
-});
-afterAll(async () => app?.close());
-
+const { db, app } = useTestApp();
 async function ticks(): Promise<number> {
   const { rows } = await db.pool.query('select count(*)::int as n from ami_ticks');
   return rows[0].n;
@@ -41,7 +34,10 @@ describe('HTTP edges', () => {
     expect(await huge.json()).toMatchObject({ ok: false, error: { code: 'PAYLOAD_TOO_LARGE' } });
     const form = await post('tenantId=X', 'application/x-www-form-urlencoded');
     expect(form.status).toBe(415);
-    expect(await form.json()).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.stringMatching(/Content-Type: application\/json/) } });
+    expect(await form.json()).toMatchObject({
+      ok: false,
+      error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: expect.stringMatching(/Content-Type: application\/json/) },
+    });
     const empty = await fetch(`${app.url}/api/ami/publish-once`, { method: 'POST' });
     expect(empty.status).toBe(400);
     expect(((await empty.json()) as { error: { message: string } }).error.message).toMatch(/JSON object body is required/);
@@ -63,10 +59,42 @@ describe('HTTP edges', () => {
   });
 });
 
+describe('what Node and the validators answer before a route runs', () => {
+  it("answers headers too large with 431 in the JSON error shape, not Node's plain text", async () => {
+    const res = await fetch(`${app.url}/api/ami/kpi/quickcheck?tenantId=X`, { headers: { 'x-padding': 'x'.repeat(20_000) } });
+    expect(res.status).toBe(431);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual({ ok: false, error: { code: 'HEADERS_TOO_LARGE', message: expect.stringMatching(/headers too large/) } });
+  });
+
+  it('says "required" for a missing field, and what is wrong for a field of the wrong type', async () => {
+    const before = await ticks();
+    const missing = await fetch(`${app.url}/api/ami/publish-once`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as any).error.fields).toEqual([{ field: 'tenantId', message: 'required' }]);
+    const wrong = await fetch(`${app.url}/api/ami/publish-once`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"tenantId": 7}' });
+    expect(((await wrong.json()) as any).error.fields).toEqual([{ field: 'tenantId', message: 'must be a string' }]);
+    const query = await fetch(`${app.url}/api/ami/kpi/quickcheck`);
+    expect(((await query.json()) as any).error.fields).toEqual([{ field: 'tenantId', message: 'required' }]);
+    expect(await ticks()).toBe(before);
+  });
+
+  it('serves a favicon', async () => {
+    for (const path of ['/favicon.svg', '/favicon.ico']) {
+      const res = await fetch(`${app.url}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type'), path).toMatch(/^image\/svg\+xml/);
+      expect(await res.text()).toContain('<svg');
+    }
+  });
+});
+
 describe('requests from other sites', () => {
   async function openEvent(): Promise<number> {
-    await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: 'SITE', meterCount: 10, feederCount: 2 }));
-    const { rows } = await db.pool.query(`insert into ami_events (tenant_id, feeder_id, type, severity, starts_at) values ('SITE', 1, 'theft', 0.5, now() - interval '1 minute') returning id`);
+    await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: 'SITE', meterCount: 10, feederCount: 2, now: new Date() }));
+    const { rows } = await db.pool.query(
+      `insert into ami_events (tenant_id, feeder_id, type, severity, starts_at) values ('SITE', 1, 'theft', 0.5, now() - interval '1 minute') returning id`,
+    );
     return rows[0].id;
   }
   const endsAt = async (id: number) => (await db.pool.query('select ends_at from ami_events where id = $1', [id])).rows[0].ends_at;
@@ -86,7 +114,10 @@ describe('requests from other sites', () => {
     const id = await openEvent();
     const foreign = await fetch(`${app.url}/api/ami/events/${id}/end`, { method: 'POST', headers: { origin: 'https://evil.example.com' } });
     expect(foreign.status).toBe(403);
-    expect(await foreign.json()).toMatchObject({ ok: false, error: { code: 'FORBIDDEN', message: expect.stringMatching(/https:\/\/evil\.example\.com.*AMI_CORS_ORIGINS/) } });
+    expect(await foreign.json()).toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN', message: expect.stringMatching(/https:\/\/evil\.example\.com.*AMI_CORS_ORIGINS/) },
+    });
     const opaque = await fetch(`${app.url}/api/ami/events/${id}/end`, { method: 'POST', headers: { origin: 'null' } });
     expect(opaque.status).toBe(403);
     expect(await endsAt(id)).toBeNull();

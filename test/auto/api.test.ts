@@ -34,10 +34,16 @@ describe('auto start / status / stop on the real service process', () => {
     expect(new Date(started.body.nextRunAt).getTime()).toBe(current.getTime() + 15 * 60_000);
 
     // The dashboard is not empty until the next boundary: catch-up publishes the current interval now.
-    const tick = await eventually(async () => {
-      const { rows } = await db.pool.query(`select read_at, status, rows_written, requested_by from ami_ticks where tenant_id = 'AUTO' and read_at = $1`, [current]);
-      return rows[0]?.status === 'complete' ? rows[0] : undefined;
-    }, 'the current interval', 15_000);
+    const tick = await eventually(
+      async () => {
+        const { rows } = await db.pool.query(`select read_at, status, rows_written, requested_by from ami_ticks where tenant_id = 'AUTO' and read_at = $1`, [
+          current,
+        ]);
+        return rows[0]?.status === 'complete' ? rows[0] : undefined;
+      },
+      'the current interval',
+      15_000,
+    );
     expect(tick).toMatchObject({ rows_written: 3_000, requested_by: 'catch-up' });
 
     const status = await getJson(`${base}/api/ami/auto/status?tenantId=AUTO`);
@@ -100,7 +106,10 @@ describe('bad input to the auto endpoints', () => {
       const res = await postJson(`${app.url}/api/ami/auto/${action}`, body);
       expect(res.status, `${action} ${JSON.stringify(body)}`).toBe(400);
       expect(res.body.error.code).toBe('VALIDATION');
-      expect(res.body.error.fields.map((f: { field: string }) => f.field), JSON.stringify(body)).toContain(field);
+      expect(
+        res.body.error.fields.map((f: { field: string }) => f.field),
+        JSON.stringify(body),
+      ).toContain(field);
     }
     for (const query of ['', '?tenantId=', '?tenantId=a%20b', '?tenantId=A&tenantId=B', '?tenantId=A&extra=1']) {
       const res = await getJson(`${app.url}/api/ami/auto/status${query}`);
@@ -114,6 +123,15 @@ describe('bad input to the auto endpoints', () => {
     const res = await postJson(`${app.url}/api/ami/auto/stop`, { tenantId: 'NEVER' });
     expect(res.status).toBe(404);
     expect(res.body).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'auto mode was never started for tenant NEVER' } });
+  });
+
+  it('starts a registered tenant without feederCount on its own feeders, not the contract default of 25', async () => {
+    const first = await postJson(`${app.url}/api/ami/publish-once`, { tenantId: 'OWN_FEEDERS', meterCount: 120, feederCount: 6, batchSize: 60 });
+    expect(first.status).toBe(202);
+    const started = await postJson(`${app.url}/api/ami/auto/start`, { tenantId: 'OWN_FEEDERS', meterCount: 120, batchSize: 60, catchUpIntervals: 0 });
+    expect(started.status).toBe(200);
+    expect(started.body.config).toMatchObject({ tenantId: 'OWN_FEEDERS', feederCount: 6, meterCount: 120 });
+    await postJson(`${app.url}/api/ami/auto/stop`, { tenantId: 'OWN_FEEDERS' });
   });
 
   it('shows a tenant that never started as disabled', async () => {

@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { startAuto } from '../../src/auto/autoMode.ts';
-import { loadConfig } from '../../src/config.ts';
-import { eventually } from '../helpers/app.ts';
+import { eventually, testDeps } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/db.ts';
 import { killServiceProcesses, startServiceProcess, type ServiceProcess } from '../helpers/process.ts';
 
@@ -14,9 +13,9 @@ afterAll(async () => {
 // per-minute schedule so that a slot boundary passes within the test.
 describe('exactly one scheduler', () => {
   it('fires each crontab slot once across three worker processes, one tick per tenant and interval, no duplicate reads', async () => {
-    const deps = { pool: db.pool, caps: loadConfig({}).caps, logger: db.logger };
-    await startAuto(deps, { tenantId: 'ONE', meterCount: 1_000, feederCount: 5, batchSize: 100, intervalMinutes: 15, catchUpIntervals: 2 }, new Date());
-    await startAuto(deps, { tenantId: 'TWO', meterCount: 600, feederCount: 3, batchSize: 200, intervalMinutes: 15, catchUpIntervals: 2 }, new Date());
+    const deps = testDeps(db);
+    await startAuto(deps, { tenantId: 'ONE', meterCount: 1_000, feederCount: 5, batchSize: 100, intervalMinutes: 15, catchUpIntervals: 2 });
+    await startAuto(deps, { tenantId: 'TWO', meterCount: 600, feederCount: 3, batchSize: 200, intervalMinutes: 15, catchUpIntervals: 2 });
 
     const env = { DATABASE_URL: db.url, AMI_TICK_CRON: '* * * * *' };
     const workers: ServiceProcess[] = [0, 1, 2].map(() => startServiceProcess('worker', env));
@@ -24,18 +23,24 @@ describe('exactly one scheduler', () => {
     const startedAt = new Date();
 
     // The first slot boundary after all three are up, plus time for a second firing to show.
-    const run = await eventually(async () => {
-      const { rows } = await db.pool.query(`select slot from ami_scheduler_runs where slot > $1 order by slot limit 1`, [startedAt]);
-      return rows[0];
-    }, 'the scheduler to fire', 90_000);
+    const run = await eventually(
+      async () => {
+        const { rows } = await db.pool.query(`select slot from ami_scheduler_runs where slot > $1 order by slot limit 1`, [startedAt]);
+        return rows[0];
+      },
+      'the scheduler to fire',
+      90_000,
+    );
     await new Promise((resolve) => setTimeout(resolve, 3_000));
 
-    const { rows: runs } = await db.pool.query(`select slot, count(*)::int as n, count(distinct worker_id)::int as workers from ami_scheduler_runs group by slot`);
+    const { rows: runs } = await db.pool.query(
+      `select slot, count(*)::int as n, count(distinct worker_id)::int as workers from ami_scheduler_runs group by slot`,
+    );
     expect(runs.length).toBeGreaterThanOrEqual(1);
     expect(runs.every((r: { n: number }) => r.n === 1)).toBe(true);
     expect(runs.map((r: { slot: Date }) => r.slot.getTime())).toContain(run.slot.getTime());
     const { rows: known } = await db.pool.query(`select identifier from graphile_worker._private_known_crontabs`);
-    expect(known.map((row: { identifier: string }) => row.identifier).sort()).toEqual(['ami_prune', 'ami_tick']);
+    expect(known.map((row: { identifier: string }) => row.identifier).sort()).toEqual(['ami_collect', 'ami_prune', 'ami_tick']);
 
     await eventually(async () => {
       const { rows } = await db.pool.query(`select count(*)::int as n from ami_ticks where status <> 'complete'`);

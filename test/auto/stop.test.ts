@@ -3,13 +3,12 @@ import type { Pool } from '../../src/db/pool.ts';
 import { startAuto, stopAuto } from '../../src/auto/autoMode.ts';
 import { catchUp } from '../../src/auto/catchUp.ts';
 import { runSlot } from '../../src/auto/scheduler.ts';
-import { loadConfig } from '../../src/config.ts';
 import { publishTick } from '../../src/ingest/publishTick.ts';
-import { TEST_ENV } from '../helpers/app.ts';
+import { testDeps } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/db.ts';
 
 const db = useTestDatabase();
-const deps = () => ({ pool: db.pool, caps: loadConfig(TEST_ENV).caps, logger: db.logger });
+const deps = (now?: Date) => testDeps(db, { ...(now ? { clock: () => now } : {}) });
 const at = (iso: string) => new Date(iso);
 
 /**
@@ -46,7 +45,7 @@ async function queuedBatches(tenantId: string): Promise<number> {
 describe('stop auto mode', () => {
   it('stops a catch-up that is already running: no interval is enqueued after stop returned', async () => {
     const now = at('2026-01-01T10:20:00Z');
-    await startAuto(deps(), { tenantId: 'STOP_CU', meterCount: 1_000, feederCount: 5, batchSize: 500, intervalMinutes: 15, catchUpIntervals: 8 }, now);
+    await startAuto(deps(now), { tenantId: 'STOP_CU', meterCount: 1_000, feederCount: 5, batchSize: 500, intervalMinutes: 15, catchUpIntervals: 8 });
     let stopped = false;
     // The catch-up publishes two intervals, then the operator stops auto mode.
     const pool = poolWithHook(async (n) => {
@@ -56,7 +55,7 @@ describe('stop auto mode', () => {
         stopped = true;
       }
     });
-    const result = await catchUp({ ...deps(), pool }, 'STOP_CU', now);
+    const result = await catchUp({ ...deps(now), pool }, 'STOP_CU');
     expect(stopped).toBe(true);
     expect(result.published.map((d) => d.toISOString())).toEqual(['2026-01-01T08:30:00.000Z', '2026-01-01T08:45:00.000Z']);
     expect(result.deferred).toBe(false);
@@ -65,19 +64,28 @@ describe('stop auto mode', () => {
   });
 
   it('a scheduler slot that read the tenant as enabled before stop enqueues nothing for it after stop', async () => {
-    await startAuto(deps(), { tenantId: 'STOP_CRON', meterCount: 1_000, feederCount: 5, batchSize: 500, intervalMinutes: 15, catchUpIntervals: 4 }, at('2026-01-01T11:00:00Z'));
+    await startAuto(deps(at('2026-01-01T11:00:00Z')), {
+      tenantId: 'STOP_CRON',
+      meterCount: 1_000,
+      feederCount: 5,
+      batchSize: 500,
+      intervalMinutes: 15,
+      catchUpIntervals: 4,
+    });
     await db.pool.query(`delete from graphile_worker._private_jobs where key = 'ami_catch_up:STOP_CRON'`);
     const pool = poolWithHook(async (n) => {
       if (n === 1) await stopAuto(deps(), 'STOP_CRON');
     });
     const before = await ticks('STOP_CRON');
     const slot = await runSlot({ ...deps(), pool }, { crontabId: 'ami_tick', ts: at('2026-01-01T11:15:00Z'), backfilled: false, workerId: null });
-    expect(slot).toEqual({ due: 1, enqueued: 0, skipped: 0 });
+    expect(slot).toEqual({ claimed: true, due: 1, enqueued: 0, skipped: 0, failed: 0 });
     expect(await ticks('STOP_CRON')).toEqual(before);
     // Nor is a catch-up queued for the stopped tenant.
     const { rows } = await db.pool.query(`select count(*)::int as n from graphile_worker._private_jobs where key = 'ami_catch_up:STOP_CRON'`);
     expect(rows[0].n).toBe(0);
-    const { rows: runs } = await db.pool.query(`select tenants_due, tenants_enqueued, tenants_skipped from ami_scheduler_runs where slot = $1`, [at('2026-01-01T11:15:00Z')]);
+    const { rows: runs } = await db.pool.query(`select tenants_due, tenants_enqueued, tenants_skipped from ami_scheduler_runs where slot = $1`, [
+      at('2026-01-01T11:15:00Z'),
+    ]);
     expect(runs).toEqual([{ tenants_due: 1, tenants_enqueued: 0, tenants_skipped: 0 }]);
   });
 
@@ -99,15 +107,18 @@ describe('stop auto mode', () => {
   });
 
   it('stop, start and scheduled publishes of one tenant running together neither deadlock nor enqueue after a stop', async () => {
-    const config = { tenantId: 'STOP_RACE', meterCount: 200, feederCount: 2, batchSize: 100, intervalMinutes: 15, catchUpIntervals: 0 };
-    await startAuto(deps(), config, at('2026-01-02T00:00:00Z'));
+    const config = { tenantId: 'STOP_RACE', meterCount: 200, feederCount: 2, batchSize: 100, intervalMinutes: 15 as const, catchUpIntervals: 0 };
+    await startAuto(deps(at('2026-01-02T00:00:00Z')), config);
     const publishes = Array.from({ length: 40 }, (_, i) =>
-      publishTick(deps(), 'STOP_RACE', new Date(at('2026-01-02T00:00:00Z').getTime() + i * 15 * 60_000), 200, 2, 100, { requestedBy: 'cron', onBackpressure: 'record' }),
+      publishTick(deps(), 'STOP_RACE', new Date(at('2026-01-02T00:00:00Z').getTime() + i * 15 * 60_000), 200, 2, 100, {
+        requestedBy: 'cron',
+        onBackpressure: 'record',
+      }),
     );
     const toggles = (async () => {
       for (let i = 0; i < 10; i++) {
         await stopAuto(deps(), 'STOP_RACE');
-        await startAuto(deps(), config, at('2026-01-02T00:00:00Z'));
+        await startAuto(deps(at('2026-01-02T00:00:00Z')), config);
       }
       await stopAuto(deps(), 'STOP_RACE');
     })();

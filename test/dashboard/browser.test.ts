@@ -23,7 +23,16 @@ import { freePort, startServiceProcess, waitForOk, type ServiceProcess } from '.
 declare const document: { querySelector(selector: string): { textContent: string | null } | null; documentElement: { scrollWidth: number } };
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const SCREENSHOTS = path.join(PROJECT_DIR, 'test-results');
 const TOKEN = 'dashboard-browser-test-token-0123';
 const TENANT = 'DASH_E2E';
@@ -43,7 +52,9 @@ const external = Object.values(os.networkInterfaces())
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`No chromium at ${CHROMIUM}: the dashboard test drives Debian's chromium. Install it with: apt-get install -y chromium (or set CHROMIUM_PATH).`);
+    throw new Error(
+      `No chromium at ${CHROMIUM}: the dashboard test drives Debian's chromium. Install it with: apt-get install -y chromium (or set CHROMIUM_PATH).`,
+    );
   }
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
@@ -61,8 +72,15 @@ afterAll(async () => {
   }
 });
 
-/** "10:15 UTC", as the page writes an interval of today. */
-const hhmm = (date: Date) => `${String(date.getUTCHours()).padStart(2, '0')}:${String(date.getUTCMinutes()).padStart(2, '0')} UTC`;
+/** "04:15 CST", as the page writes an interval of today on the tenant's clock (America/Chicago, the default zone). */
+const hhmm = (date: Date) => {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone: 'America/Chicago', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' })
+      .formatToParts(date)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.hour}:${parts.minute} ${parts.timeZoneName}`;
+};
 /** The value of a datetime-local input for a UTC instant. */
 const localInput = (date: Date) => date.toISOString().slice(0, 16);
 
@@ -72,7 +90,8 @@ async function text(page: Page, testId: string): Promise<string> {
 
 /** Waits until the element's text matches, and returns it; on timeout, says what it last saw. */
 async function waitForText(page: Page, testId: string, expected: string | RegExp, timeoutMs = 30_000): Promise<string> {
-  const pattern = typeof expected === 'string' ? { source: expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), flags: '' } : { source: expected.source, flags: expected.flags };
+  const pattern =
+    typeof expected === 'string' ? { source: expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), flags: '' } : { source: expected.source, flags: expected.flags };
   try {
     await page.waitForFunction(
       ({ id, source, flags }) => new RegExp(source, flags).test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
@@ -122,7 +141,8 @@ describe('the dashboard in chromium', () => {
 
     // 1. The page is filled from the published interval.
     await page.goto(`${base}/?tenantId=${TENANT}`);
-    expect(await page.getByTestId('tenant-input').inputValue()).toBe(TENANT);
+    // The page checks the tenant id with the server before it takes it from the URL.
+    await expect.poll(() => page.getByTestId('tenant-input').inputValue(), { timeout: 10_000 }).toBe(TENANT);
     expect(await waitForText(page, 'latest-interval', hhmm(first))).toContain(hhmm(first));
     expect(await text(page, 'latest-age')).toMatch(/^1 h( \d+ min)? ago/);
     expect(await waitForText(page, 'reporting-rate', '100.00 %')).toBe('100.00 %');
@@ -210,6 +230,16 @@ describe('the dashboard in chromium', () => {
     expect(await text(page, 'missing-meters')).toBe(missing.toLocaleString('en-US'));
     expect(await text(page, 'stale-over-15m')).toBe(missing.toLocaleString('en-US'));
     expect(await text(page, 'reporting-rate')).toBe(`${after.reportingSummary.reportingRatePct.toFixed(2)} %`);
+    // Deviation colours follow the model's own spread for each feeder's size: a feeder
+    // whose deviation is within 4 of its standard deviations is not coloured, an outage
+    // alone (fewer meters, same per-meter energy) does not paint it either.
+    for (const feeder of after.feeders) {
+      const flagged = await page.getByTestId(`feeder-deviation-${feeder.feederId}`).locator('.cell-flag').count();
+      const sds = Math.abs(feeder.kwhDeviationPct) / feeder.kwhDeviationNoisePct;
+      expect(flagged, `feeder ${feeder.feederId}: ${feeder.kwhDeviationPct} % at ${feeder.kwhDeviationNoisePct} % per sd`).toBe(sds > 4 ? 1 : 0);
+    }
+    // Times are the tenant's own (America/Chicago), with UTC on hover.
+    expect(await page.getByTestId('latest-interval').getAttribute('title')).toBe(`${next.toISOString().slice(0, 10)} ${next.toISOString().slice(11, 16)} UTC`);
     // The charts were fetched again for the new interval.
     await waitForText(page, 'series-status', /^2 intervals,/);
 
@@ -238,7 +268,14 @@ describe('the dashboard in chromium', () => {
     await waitForText(page, 'auto-enabled', /stopped/);
     expect((await getJson(`${base}/api/ami/auto/status?tenantId=${TENANT}`)).body.enabled).toBe(false);
 
-    // 7. The tenant is kept in the URL; another tenant starts empty, visibly.
+    // 7. A tenant id the server refuses is marked with the server's own rule, and nothing switches.
+    await page.getByTestId('tenant-input').fill('bad tenant!');
+    await page.getByTestId('tenant-input').press('Enter');
+    await waitForText(page, 'poll-status', /Tenant: must be 1-64 letters/);
+    expect(await page.getByTestId('tenant-input').getAttribute('aria-invalid')).toBe('true');
+    expect(new URL(page.url()).searchParams.get('tenantId')).toBe(TENANT);
+
+    // 8. The tenant is kept in the URL; another tenant starts empty, visibly.
     await page.getByTestId('tenant-input').fill('NOBODY_YET');
     await page.getByTestId('tenant-input').press('Enter');
     await waitForText(page, 'latest-interval', 'no reads yet');
@@ -256,7 +293,7 @@ describe('the dashboard in chromium', () => {
     try {
       await page.goto(`http://${external}:${new URL(open.url).port}/?tenantId=${TENANT}`);
       // Reads stay open to anyone.
-      await waitForText(page, 'latest-interval', / UTC$/);
+      await waitForText(page, 'latest-interval', / C[SD]T$/);
       await page.getByTestId('token-input').fill(TOKEN);
       await page.getByTestId('auto-start').click();
       const message = await waitForText(page, 'auto-message', /403 FORBIDDEN/);

@@ -43,13 +43,27 @@ describe('the dashboard files', () => {
     expect(await statusOf(`${app.url}/`, { 'if-none-match': res.headers.get('etag')! })).toBe(304);
   });
 
-  it('serves app.js as a module and style.css', async () => {
-    const js = await fetch(`${app.url}/app.js`);
-    expect(js.status).toBe(200);
-    expect(js.headers.get('content-type')).toMatch(/^(text|application)\/javascript/);
-    const source = await js.text();
-    expect(source).toContain("from '/vendor/uplot/uPlot.esm.js'");
-    expect(source).toContain('/api/ami/kpi/quickcheck?tenantId=');
+  it('serves app.js and the modules it imports (public/js/) as JavaScript, and style.css', async () => {
+    // Follow the imports from the entry module: every one is served, from this server only.
+    const sources = new Map<string, string>();
+    const pending = ['/app.js'];
+    while (pending.length > 0) {
+      const path = pending.pop()!;
+      if (sources.has(path) || path.startsWith('/vendor/')) continue;
+      const js = await fetch(`${app.url}${path}`);
+      expect(js.status, path).toBe(200);
+      expect(js.headers.get('content-type'), path).toMatch(/^(text|application)\/javascript/);
+      const source = await js.text();
+      sources.set(path, source);
+      for (const [, spec] of source.matchAll(/from '([^']+)'/g)) {
+        expect(spec, `${path} imports ${spec}`).toMatch(/^(\.\/|\.\.\/|\/)/);
+        pending.push(new URL(spec!, `http://page${path}`).pathname);
+      }
+    }
+    expect(sources.size).toBeGreaterThan(1);
+    const all = [...sources.values()].join('\n');
+    expect(all).toContain("from '/vendor/uplot/uPlot.esm.js'");
+    expect(all).toContain('/api/ami/kpi/quickcheck?tenantId=');
     const css = await fetch(`${app.url}/style.css`);
     expect(css.status).toBe(200);
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);

@@ -77,9 +77,9 @@ describe('ami_events', () => {
 describe('tenant ids', () => {
   it('are refused by the database when malformed', async () => {
     for (const tenantId of ['', 'has space', "x'; drop table ami_fleets; --", 'a'.repeat(65), '-leading']) {
-      await expect(
-        db.pool.query('insert into ami_fleets (tenant_id, meter_count, feeder_count) values ($1, 1, 1)', [tenantId]),
-      ).rejects.toMatchObject({ code: '23514' });
+      await expect(db.pool.query('insert into ami_fleets (tenant_id, meter_count, feeder_count) values ($1, 1, 1)', [tenantId])).rejects.toMatchObject({
+        code: '23514',
+      });
     }
   });
 });

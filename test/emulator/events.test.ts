@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type ActiveEvent,
-  effectsByFeeder,
-  effectsForFeeder,
-  eventsForFeeder,
-  isActiveAt,
-  outageDraw,
-} from '../../src/emulator/events.ts';
+import { type GridEvent, effectsByFeeder, effectsForFeeder, eventsForFeeder, isInForce, outageDraw } from '../../src/emulator/events.ts';
 import { startKey } from '../../src/emulator/random.ts';
 
-const event = (overrides: Partial<ActiveEvent>): ActiveEvent => ({
+const event = (overrides: Partial<GridEvent>): GridEvent => ({
   id: 1,
   feederId: 3,
   type: 'theft',
@@ -19,20 +12,20 @@ const event = (overrides: Partial<ActiveEvent>): ActiveEvent => ({
   ...overrides,
 });
 
-describe('isActiveAt', () => {
+describe('isInForce', () => {
   it('includes the start and excludes the end', () => {
     const e = event({});
-    expect(isActiveAt(e, new Date('2026-11-28T09:45:00.000Z'))).toBe(false);
-    expect(isActiveAt(e, new Date('2026-11-28T09:59:59.999Z'))).toBe(false);
-    expect(isActiveAt(e, new Date('2026-11-28T10:00:00.000Z'))).toBe(true);
-    expect(isActiveAt(e, new Date('2026-11-28T10:59:59.999Z'))).toBe(true);
-    expect(isActiveAt(e, new Date('2026-11-28T11:00:00.000Z'))).toBe(false);
+    expect(isInForce(e, new Date('2026-11-28T09:45:00.000Z'))).toBe(false);
+    expect(isInForce(e, new Date('2026-11-28T09:59:59.999Z'))).toBe(false);
+    expect(isInForce(e, new Date('2026-11-28T10:00:00.000Z'))).toBe(true);
+    expect(isInForce(e, new Date('2026-11-28T10:59:59.999Z'))).toBe(true);
+    expect(isInForce(e, new Date('2026-11-28T11:00:00.000Z'))).toBe(false);
   });
 
   it('keeps an open-ended event active forever after its start', () => {
     const e = event({ endsAt: null });
-    expect(isActiveAt(e, new Date('2030-01-01T00:00:00.000Z'))).toBe(true);
-    expect(isActiveAt(e, new Date('2026-11-28T09:45:00.000Z'))).toBe(false);
+    expect(isInForce(e, new Date('2030-01-01T00:00:00.000Z'))).toBe(true);
+    expect(isInForce(e, new Date('2026-11-28T09:45:00.000Z'))).toBe(false);
   });
 });
 
@@ -68,8 +61,8 @@ describe('effects', () => {
     expect(effects.kwhFactor).toBeCloseTo(0.4, 12);
     expect(effects.sagSeverity).toBe(0.7);
     expect(effects.outages).toEqual([
-      { eventId: 5, severity: 0.4 },
-      { eventId: 6, severity: 0.1 },
+      { eventId: 5, severity: 0.4, backfill: true },
+      { eventId: 6, severity: 0.1, backfill: true },
     ]);
     const byFeeder = effectsByFeeder(events, readAt);
     expect(byFeeder.get(3)).toEqual(effects);

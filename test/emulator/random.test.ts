@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  addNumber,
-  finishKey,
-  hashString,
-  keySeed,
-  normal,
-  seededRandom,
-  startKey,
-  uniformAt,
-} from '../../src/emulator/random.ts';
+import { addNumber, finishKey, hashString, keySeed, normal, seededRandom, startKey, uniformAt } from '../../src/emulator/random.ts';
 
 const READ_AT_MS = Date.parse('2026-11-28T10:15:00.000Z');
 
@@ -16,7 +7,12 @@ describe('hashString', () => {
   it('separates near-identical tenant ids', () => {
     expect(hashString('DEMO_TENANT')).not.toBe(hashString('DEMO_TENANT2'));
     expect(hashString('ab')).not.toBe(hashString('ba'));
-    expect(hashString('')).toBeGreaterThanOrEqual(0);
+    // Every hash is an unsigned 32-bit integer, the empty string's too, and it differs from a NUL's.
+    for (const text of ['', '\u0000', 'DEMO_TENANT', 'é', 'x'.repeat(300)]) {
+      const hash = hashString(text);
+      expect(Number.isInteger(hash) && hash >= 0 && hash < 2 ** 32, text).toBe(true);
+    }
+    expect(hashString('')).not.toBe(hashString('\u0000'));
   });
 });
 

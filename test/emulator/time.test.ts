@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  getAlignedIntervalTimestamp,
-  isAlignedTo,
-  isAllowedIntervalMinutes,
-  nextIntervalBoundary,
-  recentIntervals,
-} from '../../src/emulator/time.ts';
+import { getAlignedIntervalTimestamp, isAlignedTo, isAllowedIntervalMinutes, nextIntervalBoundary, recentIntervals } from '../../src/emulator/time.ts';
 
 const align = (minutes: number, iso: string) => getAlignedIntervalTimestamp(minutes, new Date(iso)).toISOString();
 
@@ -104,12 +98,7 @@ describe('nextIntervalBoundary', () => {
 describe('recentIntervals', () => {
   it('lists count intervals ending at latest, oldest first', () => {
     const intervals = recentIntervals(new Date('2027-01-01T00:15:00.000Z'), 4, 15).map((d) => d.toISOString());
-    expect(intervals).toEqual([
-      '2026-12-31T23:30:00.000Z',
-      '2026-12-31T23:45:00.000Z',
-      '2027-01-01T00:00:00.000Z',
-      '2027-01-01T00:15:00.000Z',
-    ]);
+    expect(intervals).toEqual(['2026-12-31T23:30:00.000Z', '2026-12-31T23:45:00.000Z', '2027-01-01T00:00:00.000Z', '2027-01-01T00:15:00.000Z']);
     expect(recentIntervals(new Date('2026-11-28T10:00:00.000Z'), 3, 60).map((d) => d.toISOString())).toEqual([
       '2026-11-28T08:00:00.000Z',
       '2026-11-28T09:00:00.000Z',

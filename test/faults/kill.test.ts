@@ -1,22 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, postJson, startTestApp, type TestApp } from '../helpers/app.ts';
-import { useTestDatabase } from '../helpers/db.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually, postJson, useTestApp } from '../helpers/app.ts';
 import { intervalIntegrity, intervalsAgo, lockedJobs, tickRow } from '../helpers/integrity.ts';
 import { killServiceProcesses, startServiceProcess } from '../helpers/process.ts';
 import { tally } from '../helpers/tally.ts';
 
-const db = useTestDatabase();
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp(db);
-});
+const { db, app } = useTestApp();
 afterAll(async () => {
   await killServiceProcesses();
-  await app?.close();
 });
 
 describe('SIGKILL of a worker in the middle of a 25,000-meter tick', () => {
-  it('releases the dead worker\'s locks and completes the interval on a new worker, with every read once', async () => {
+  it("releases the dead worker's locks and completes the interval on a new worker, with every read once", async () => {
     const readAt = intervalsAgo(2);
     const env = { DATABASE_URL: db.url, AMI_WORKER_CONCURRENCY: '1' };
     const victim = startServiceProcess('worker', env);
@@ -34,17 +28,25 @@ describe('SIGKILL of a worker in the middle of a 25,000-meter tick', () => {
 
     const started = Date.now();
     const survivor = startServiceProcess('worker', { DATABASE_URL: db.url });
-    const done = await eventually(async () => {
-      const tick = await tickRow(db.pool, 'KILL', readAt);
-      return tick?.status === 'complete' ? tick : undefined;
-    }, 'the interval to complete', 120_000);
+    const done = await eventually(
+      async () => {
+        const tick = await tickRow(db.pool, 'KILL', readAt);
+        return tick?.status === 'complete' ? tick : undefined;
+      },
+      'the interval to complete',
+      120_000,
+    );
     expect(done).toMatchObject({ batches_done: 50, rows_written: 25_000 });
     // The dead worker's lock is released after the 30 s heartbeat timeout (not Graphile
     // Worker's 4 hours) and its job runs again, idempotently: the queue ends empty.
-    await eventually(async () => {
-      const { rows } = await db.pool.query(`select count(*)::int as n from graphile_worker.jobs`);
-      return rows[0].n === 0 ? true : undefined;
-    }, 'the queue to be empty', 120_000);
+    await eventually(
+      async () => {
+        const { rows } = await db.pool.query(`select count(*)::int as n from graphile_worker.jobs`);
+        return rows[0].n === 0 ? true : undefined;
+      },
+      'the queue to be empty',
+      120_000,
+    );
     const recoveredInMs = Date.now() - started;
     expect(recoveredInMs).toBeLessThan(90_000);
     expect(survivor.output()).toContain('released the job locks of dead workers');

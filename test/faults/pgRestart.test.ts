@@ -24,7 +24,10 @@ afterAll(async () => {
 });
 
 async function status(url: string): Promise<number> {
-  return fetch(url).then((res) => res.status, () => 0);
+  return fetch(url).then(
+    (res) => res.status,
+    () => 0,
+  );
 }
 
 describe('PostgreSQL restarted during a tick', () => {
@@ -55,10 +58,14 @@ describe('PostgreSQL restarted during a tick', () => {
     await eventually(async () => ((await status(`${base}/readyz`)) === 200 ? true : undefined), '/readyz to recover', 60_000);
     expect(service.child.exitCode).toBeNull(); // the same process, never restarted
 
-    const done = await eventually(async () => {
-      const tick = await tickRow(pool!, 'PGR', readAt).catch(() => undefined);
-      return tick?.status === 'complete' ? tick : undefined;
-    }, 'the interval to complete', 120_000);
+    const done = await eventually(
+      async () => {
+        const tick = await tickRow(pool!, 'PGR', readAt).catch(() => undefined);
+        return tick?.status === 'complete' ? tick : undefined;
+      },
+      'the interval to complete',
+      120_000,
+    );
     expect(done).toMatchObject({ batches_done: 50, rows_written: 25_000 });
     const integrity = await intervalIntegrity(pool, 'PGR', readAt, 25_000);
     expect(integrity).toEqual({ reads: 25_000, meters: 25_000, lost: 0, doubled: 0 });

@@ -41,14 +41,22 @@ describe('two full services started at the same moment on one empty database', (
     expect(workerMigrations[0].n).toBe(workerMigrations[0].distinct_ids);
 
     const started = await postJson(`http://127.0.0.1:${ports[0]}/api/ami/auto/start`, {
-      tenantId: 'TWIN', meterCount: 5_000, feederCount: 5, batchSize: 500, catchUpIntervals: 3,
+      tenantId: 'TWIN',
+      meterCount: 5_000,
+      feederCount: 5,
+      batchSize: 500,
+      catchUpIntervals: 3,
     });
     expect(started.status).toBe(200);
     const since = new Date();
-    await eventually(async () => {
-      const { rows } = await pool!.query(`select 1 from ami_scheduler_runs where slot > $1`, [since]);
-      return rows.length > 0 ? true : undefined;
-    }, 'a scheduler slot', 90_000);
+    await eventually(
+      async () => {
+        const { rows } = await pool!.query(`select 1 from ami_scheduler_runs where slot > $1`, [since]);
+        return rows.length > 0 ? true : undefined;
+      },
+      'a scheduler slot',
+      90_000,
+    );
     await eventually(async () => {
       const { rows } = await pool!.query(`select count(*)::int as n from ami_ticks where status <> 'complete'`);
       return rows[0].n === 0 ? true : undefined;

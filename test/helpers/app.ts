@@ -1,11 +1,15 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WorkerHandle as Runner } from '../../src/worker/runner.ts';
+import { afterAll, beforeAll } from 'vitest';
 import { makeApp } from '../../src/api/app.ts';
+import { listen } from '../../src/api/server.ts';
+import { type Clock, systemClock } from '../../src/clock.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
+import type { Deps } from '../../src/deps.ts';
 import { createGraphQL } from '../../src/graphql.ts';
+import type { WorkerHandle as Runner } from '../../src/worker/runner.ts';
 import { startWorker } from '../../src/worker/runner.ts';
-import type { TestDatabase } from './db.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
 
 /**
  * Defaults of every service the tests start: no retention, since tests stamp
@@ -23,21 +27,20 @@ export interface TestApp {
 /** The real Express app on a random port, against the test database. */
 export async function startTestApp(
   db: TestDatabase,
-  options: { env?: Record<string, string>; now?: () => Date; listenHost?: string; graphql?: boolean } = {},
+  options: { env?: Record<string, string>; clock?: Clock; listenHost?: string; graphql?: boolean } = {},
 ): Promise<TestApp> {
   const config = loadConfig({ DATABASE_URL: db.url, ...TEST_ENV, ...options.env });
-  const graphql = options.graphql ? createGraphQL({ pool: db.pool, logger: db.logger }) : undefined;
+  const clock = options.clock ?? systemClock;
+  const graphql = options.graphql ? createGraphQL({ pool: db.pool, logger: db.logger, clock, retentionDays: config.retentionDays }) : undefined;
   const app = makeApp({
     config,
     pool: db.pool,
     logger: db.logger,
     isReady: async () => true,
-    ...(options.now ? { now: options.now } : {}),
+    clock,
     ...(graphql ? { graphql } : {}),
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, options.listenHost ?? '127.0.0.1', () => resolve(s));
-  });
+  const server: Server = await listen(app, 0, options.listenHost ?? '127.0.0.1');
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -53,9 +56,61 @@ export async function startTestApp(
 }
 
 /** A Graphile Worker runner in this process, as the service starts it. */
-export async function startTestWorker(db: TestDatabase, env: Record<string, string> = {}): Promise<Runner> {
+export async function startTestWorker(db: TestDatabase, options: { env?: Record<string, string>; clock?: Clock } = {}): Promise<Runner> {
+  const config = loadConfig({ DATABASE_URL: db.url, ...TEST_ENV, ...options.env });
+  return startWorker({ pool: db.pool, config, logger: db.logger, clock: options.clock ?? systemClock, connectionString: db.url });
+}
+
+/** The Deps the service's domain functions take, on the test database (test caps and retention unless overridden). */
+export function testDeps(db: TestDatabase, overrides: Partial<Deps> & { env?: Record<string, string> } = {}): Deps {
+  const { env, ...rest } = overrides;
   const config = loadConfig({ DATABASE_URL: db.url, ...TEST_ENV, ...env });
-  return startWorker({ pool: db.pool, config, logger: db.logger });
+  return { pool: db.pool, logger: db.logger, caps: config.caps, clock: systemClock, retentionDays: config.retentionDays, ...rest };
+}
+
+export interface TestService {
+  db: TestDatabase;
+  app: TestApp;
+  /** The worker, when asked for (its stop() is a no-op otherwise). */
+  worker: Runner;
+  /** The app's Deps (same database, clock and caps), for calling domain functions directly. */
+  deps: Deps;
+  get(path: string, headers?: Record<string, string>): ReturnType<typeof getJson>;
+  post(path: string, body: unknown, headers?: Record<string, string>): ReturnType<typeof postJson>;
+}
+
+/**
+ * The setup most test files share: a fresh database, the app on it (and the
+ * worker when asked), torn down after the file. The objects returned are
+ * filled in before the first test runs, so a file can destructure them at
+ * once: `const { db, app } = useTestApp();`.
+ */
+export function useTestApp(
+  options: { env?: Record<string, string>; clock?: Clock; graphql?: boolean; worker?: boolean; listenHost?: string } = {},
+): TestService {
+  const db = {} as TestDatabase & { drop?: () => Promise<void> };
+  const app = {} as TestApp;
+  const worker: Runner = { stop: async () => undefined };
+  const deps = {} as Deps;
+  beforeAll(async () => {
+    Object.assign(db, await createTestDatabase());
+    Object.assign(app, await startTestApp(db, options));
+    Object.assign(deps, testDeps(db, { env: options.env ?? {}, ...(options.clock ? { clock: options.clock } : {}) }));
+    if (options.worker) Object.assign(worker, await startTestWorker(db, options));
+  });
+  afterAll(async () => {
+    await worker.stop();
+    await app.close?.();
+    await db.drop?.();
+  });
+  return {
+    db,
+    app,
+    worker,
+    deps,
+    get: (path, headers) => getJson(`${app.url}${path}`, headers),
+    post: (path, body, headers) => postJson(`${app.url}${path}`, body, headers),
+  };
 }
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {

@@ -37,3 +37,46 @@ export async function tickRow(pool: Pool, tenantId: string, readAt: Date | strin
 export function intervalsAgo(n: number): string {
   return new Date(Math.floor(Date.now() / 900_000) * 900_000 - n * 900_000).toISOString();
 }
+
+/**
+ * Rows where the KPI rollup (ami_interval_feeders) and a recount over the
+ * reads disagree, both ways: empty when the rollup is exact. Sums are
+ * compared at 4 decimals (the order of a float sum differs).
+ */
+export async function rollupDifferences(pool: Pool): Promise<unknown[]> {
+  const { rows } = await pool.query(
+    `with rollup as (
+       select tenant_id, read_at, feeder_id, reporting_meters as reporting, round(kwh::numeric, 4) as kwh, round(kwh_received::numeric, 4) as kwh_received,
+              round(baseline_kwh::numeric, 4) as baseline, round(voltage_sum::numeric, 2) as voltage_sum, voltage_min, voltage_max, under_114, over_126,
+              on_time, late, backfilled, received_4h, received_24h, power_down, voltage_reads
+         from ami_interval_feeders where reporting_meters > 0
+     ), recount as (
+       select tenant_id, read_at, feeder_id, count(*)::int as reporting, round(sum(kwh::float8)::numeric, 4), round(sum(kwh_received::float8)::numeric, 4),
+              round(sum(baseline_kwh::float8)::numeric, 4), round(coalesce(sum(voltage::float8) filter (where voltage > 0), 0)::numeric, 2),
+              min(voltage) filter (where voltage > 0), max(voltage) filter (where voltage > 0),
+              (count(*) filter (where voltage > 0 and voltage < 114))::int, (count(*) filter (where voltage > 126))::int,
+              (count(*) filter (where delivery = 0))::int, (count(*) filter (where delivery = 1))::int, (count(*) filter (where delivery = 2))::int,
+              (count(*) filter (where received_at is null or received_at <= read_at + interval '4 hours'))::int,
+              (count(*) filter (where received_at is null or received_at <= read_at + interval '24 hours'))::int,
+              (count(*) filter (where status & 128 = 128))::int, (count(*) filter (where voltage > 0))::int
+         from meter_reads_electric group by 1, 2, 3
+     )
+     (select 'rollup only' as side, * from rollup except select 'rollup only', * from recount)
+     union all
+     (select 'recount only', * from recount except select 'recount only', * from rollup)`,
+  );
+  return rows;
+}
+
+/** Rows where the histogram of newest reads (ami_last_read_counts) and a count over ami_meter_last_reads disagree: empty when exact. */
+export async function lastReadCountDifferences(pool: Pool): Promise<unknown[]> {
+  const { rows } = await pool.query(
+    `with counted as (
+       select tenant_id, feeder_id, coalesce(last_read_at, '-infinity') as last_read_at, count(*)::int as meters from ami_meter_last_reads group by 1, 2, 3
+     ), kept as (select tenant_id, feeder_id, last_read_at, meters from ami_last_read_counts)
+     (select 'histogram only' as side, * from kept except select 'histogram only', * from counted)
+     union all
+     (select 'count only', * from counted except select 'count only', * from kept)`,
+  );
+  return rows;
+}

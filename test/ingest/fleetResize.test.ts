@@ -1,28 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startAuto } from '../../src/auto/autoMode.ts';
-import { loadConfig } from '../../src/config.ts';
 import { publishBatch } from '../../src/ingest/publishBatch.ts';
-import { publishTick, type BatchPayload } from '../../src/ingest/publishTick.ts';
-import { postJson, startTestApp, TEST_ENV, type TestApp } from '../helpers/app.ts';
-import { useTestDatabase } from '../helpers/db.ts';
+import type { BatchPayload } from '../../src/ingest/payloads.ts';
+import { publishTick } from '../../src/ingest/publishTick.ts';
+import { postJson, testDeps, useTestApp } from '../helpers/app.ts';
 
-const db = useTestDatabase();
-const deps = () => ({ pool: db.pool, caps: loadConfig(TEST_ENV).caps, logger: db.logger });
-let app: TestApp;
-
-beforeAll(async () => {
-  app = await startTestApp(db);
-});
-afterAll(async () => {
-  await app?.close();
-});
+const deps = () => testDeps(db);
+const { db, app } = useTestApp();
 
 /** Runs the queued batch jobs of one interval in this process, as a worker would. */
 async function runBatches(tenantId: string, readAt: Date): Promise<number> {
-  const { rows } = await db.pool.query<{ payload: BatchPayload }>(
-    `select payload from graphile_worker._private_jobs where key like $1 order by id`,
-    [`ami_publish_batch:${tenantId}:${readAt.toISOString()}:%`],
-  );
+  const { rows } = await db.pool.query<{ payload: BatchPayload }>(`select payload from graphile_worker._private_jobs where key like $1 order by id`, [
+    `ami_publish_batch:${tenantId}:${readAt.toISOString()}:%`,
+  ]);
   for (const { payload } of rows) await publishBatch(deps(), payload);
   await db.pool.query(`delete from graphile_worker._private_jobs where key like $1`, [`ami_publish_batch:${tenantId}:${readAt.toISOString()}:%`]);
   return rows.length;
@@ -61,7 +51,13 @@ describe('fleet resize while an interval is in flight', () => {
 
     expect(await runBatches('SHRINK', inFlight)).toBe(2);
     expect(await tickAndReads('SHRINK', inFlight)).toEqual({
-      status: 'complete', meter_count: 1_000, batch_count: 2, batches_done: 2, rows_written: 1_000, reads: 1_000, meters: 1_000,
+      status: 'complete',
+      meter_count: 1_000,
+      batch_count: 2,
+      batches_done: 2,
+      rows_written: 1_000,
+      reads: 1_000,
+      meters: 1_000,
     });
     // The smaller interval gets its own 100 meters, no more.
     expect(await runBatches('SHRINK', other)).toBe(1);
@@ -71,7 +67,7 @@ describe('fleet resize while an interval is in flight', () => {
 
 describe('publish-once defaults for a registered tenant', () => {
   it('without meterCount, feederCount or batchSize, a tenant in auto mode is published with its own fleet and batch size, not resized to 25,000', async () => {
-    await startAuto(deps(), { tenantId: 'AUTO_FLEET', meterCount: 1_000, feederCount: 25, batchSize: 250, intervalMinutes: 15, catchUpIntervals: 0 }, new Date());
+    await startAuto(deps(), { tenantId: 'AUTO_FLEET', meterCount: 1_000, feederCount: 25, batchSize: 250, intervalMinutes: 15, catchUpIntervals: 0 });
     const readAt = '2026-01-01T09:00:00.000Z';
     const res = await postJson(`${app.url}/api/ami/publish-once`, { tenantId: 'AUTO_FLEET', readAt });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
@@ -80,7 +76,13 @@ describe('publish-once defaults for a registered tenant', () => {
   });
 
   it('a tenant registered by hand (no auto mode) keeps its meterCount and feederCount; batchSize falls back to 500', async () => {
-    const first = await postJson(`${app.url}/api/ami/publish-once`, { tenantId: 'HAND', meterCount: 1_200, feederCount: 3, batchSize: 100, readAt: '2026-01-01T09:00:00Z' });
+    const first = await postJson(`${app.url}/api/ami/publish-once`, {
+      tenantId: 'HAND',
+      meterCount: 1_200,
+      feederCount: 3,
+      batchSize: 100,
+      readAt: '2026-01-01T09:00:00Z',
+    });
     expect(first.status).toBe(202);
     const res = await postJson(`${app.url}/api/ami/publish-once`, { tenantId: 'HAND', readAt: '2026-01-01T09:15:00Z' });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
@@ -99,7 +101,7 @@ describe('publish-once defaults for a registered tenant', () => {
     expect(capped.status).toBe(400);
     expect(capped.body.error.fields).toEqual([{ field: 'batchSize', message: expect.stringMatching(/60 jobs per tick.*cap of 50/) }]);
     // A registered auto tenant's intervalMinutes is the default the readAt is checked against.
-    await startAuto(deps(), { tenantId: 'HOURLY', meterCount: 100, feederCount: 2, batchSize: 50, intervalMinutes: 60, catchUpIntervals: 0 }, new Date());
+    await startAuto(deps(), { tenantId: 'HOURLY', meterCount: 100, feederCount: 2, batchSize: 50, intervalMinutes: 60, catchUpIntervals: 0 });
     const misaligned = await postJson(`${app.url}/api/ami/publish-once`, { tenantId: 'HOURLY', readAt: '2026-01-01T09:15:00Z' });
     expect(misaligned.status).toBe(400);
     expect(misaligned.body.error.fields).toEqual([{ field: 'readAt', message: expect.stringMatching(/60-minute boundary/) }]);

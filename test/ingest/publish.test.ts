@@ -1,21 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WorkerHandle as Runner } from '../../src/worker/runner.ts';
+import { describe, expect, it } from 'vitest';
 import { getAlignedIntervalTimestamp } from '../../src/emulator/index.ts';
-import { useTestDatabase } from '../helpers/db.ts';
-import { eventually, getJson, postJson, startTestApp, startTestWorker, type TestApp } from '../helpers/app.ts';
+import { eventually, getJson, postJson, useTestApp } from '../helpers/app.ts';
 
-const db = useTestDatabase();
-let app: TestApp;
-let worker: Runner;
-
-beforeAll(async () => {
-  app = await startTestApp(db);
-  worker = await startTestWorker(db);
-});
-afterAll(async () => {
-  await worker?.stop();
-  await app?.close();
-});
+const { db, app } = useTestApp({ worker: true });
 
 async function count(sql: string, params: unknown[] = []): Promise<number> {
   const { rows } = await db.pool.query(sql, params);
@@ -116,7 +103,7 @@ describe('POST /api/ami/publish-once', () => {
     const res = await postJson(`${app.url}/api/ami/publish-once`, { tenantId: 'DEMO_TENANT', feederCount: 30 });
     expect(res.status).toBe(409);
     expect(res.body.error).toMatchObject({ code: 'CONFLICT', fields: [{ field: 'feederCount' }] });
-    expect(await count(`select count(*) as n from ami_ticks`)).toBe(1);
+    expect(await count(`select count(*) as n from ami_ticks where tenant_id = 'DEMO_TENANT'`)).toBe(1);
   });
 });
 
@@ -133,6 +120,40 @@ describe('GET /api/ami/scale/status', () => {
       rows: { tenants: 1, meters: 25_000, ticks: 1 },
     });
     expect(res.body.throughput.readsPerSecond).toBeGreaterThan(0);
-    expect(res.body.throughput.enqueueToCompleteMs.p50).toBeGreaterThanOrEqual(0);
+    // One tick measured: its median, p95 and max are its own duration in the ledger.
+    const { rows } = await db.pool.query(`select (extract(epoch from completed_at - enqueued_at) * 1000)::int as ms from ami_ticks`);
+    expect(res.body.throughput.enqueueToCompleteMs).toEqual({ p50: rows[0].ms, p95: rows[0].ms, max: rows[0].ms });
+  });
+});
+
+// After the status checks above, which count the tenants and ticks of this file.
+describe('instants and interval lengths of publish-once', () => {
+  it('takes instants without seconds, refuses one a microsecond off a boundary, and records the interval length of each tick', async () => {
+    const noSeconds = await postJson(`${app.url}/api/ami/publish-once`, {
+      tenantId: 'SHAPES',
+      meterCount: 100,
+      feederCount: 2,
+      batchSize: 50,
+      readAt: '2026-11-27T10:15Z',
+    });
+    expect(noSeconds.status).toBe(202);
+    expect(noSeconds.body).toMatchObject({ readAt: '2026-11-27T10:15:00.000Z', tick: { intervalMinutes: 15 } });
+    const before = await count('select count(*) as n from ami_ticks');
+    const micro = await postJson(`${app.url}/api/ami/publish-once`, { tenantId: 'SHAPES', readAt: '2026-11-27T10:30:00.000001Z' });
+    expect(micro.status).toBe(400);
+    expect(micro.body.error.fields).toEqual([{ field: 'readAt', message: expect.stringMatching(/finer than a millisecond/) }]);
+    expect(await count('select count(*) as n from ami_ticks')).toBe(before);
+  });
+
+  it("refuses a publish-once of another interval length than the tenant's with 409 (its energy would not add up), writing nothing", async () => {
+    const before = await count('select count(*) as n from ami_ticks');
+    const res = await postJson(`${app.url}/api/ami/publish-once`, { tenantId: 'SHAPES', intervalMinutes: 60, readAt: '2026-11-27T11:00:00Z' });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({
+      code: 'CONFLICT',
+      fields: [{ field: 'intervalMinutes', message: expect.stringMatching(/^must be 15 for this tenant/) }],
+    });
+    expect(await count('select count(*) as n from ami_ticks')).toBe(before);
+    expect(await count(`select count(*) as n from meter_reads_electric where tenant_id = 'SHAPES' and read_at = '2026-11-27T11:00:00Z'`)).toBe(0);
   });
 });

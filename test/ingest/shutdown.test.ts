@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestDatabase } from '../helpers/db.ts';
-import { eventually, postJson, startTestApp, type TestApp } from '../helpers/app.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually, postJson, useTestApp } from '../helpers/app.ts';
 import { killServiceProcesses, startServiceProcess } from '../helpers/process.ts';
 
-const db = useTestDatabase();
-let app: TestApp;
+const { db, app } = useTestApp();
 
-beforeAll(async () => {
-  app = await startTestApp(db);
-});
 afterAll(async () => {
   await killServiceProcesses();
-  await app?.close();
 });
 
 async function tickState(readAt: string) {

@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config.ts';
 import { publishTick } from '../../src/ingest/publishTick.ts';
 import type { RequestedBy } from '../../src/db/ticks.ts';
 import { useTestDatabase } from '../helpers/db.ts';
-import { eventually, getJson, postJson, startTestApp, startTestWorker, type TestApp } from '../helpers/app.ts';
+import { eventually, getJson, postJson, startTestApp, startTestWorker, type TestApp, testDeps } from '../helpers/app.ts';
 
 /**
  * Grid events through the real ingest (publishTick + the worker) on a fleet
@@ -36,9 +36,10 @@ async function publish(readAt: Date, requestedBy: RequestedBy = 'manual'): Promi
   // The scheduler and catch-up publish only a tenant in automatic mode: on for this one call.
   const automatic = requestedBy !== 'manual';
   if (automatic) await setAuto(true);
-  const result = await publishTick({ pool: db.pool, caps: config.caps, logger: db.logger }, TENANT, readAt, METERS, FEEDERS, 500, { requestedBy, onBackpressure: 'refuse' }).finally(
-    () => automatic && setAuto(false),
-  );
+  const result = await publishTick(testDeps(db, { caps: config.caps }), TENANT, readAt, METERS, FEEDERS, 500, {
+    requestedBy,
+    onBackpressure: 'refuse',
+  }).finally(() => automatic && setAuto(false));
   expect(result.outcome).toBe('enqueued');
   await eventually(async () => {
     const { rows } = await db.pool.query(`select 1 from ami_ticks where tenant_id = $1 and read_at = $2 and status = 'complete'`, [TENANT, readAt]);
@@ -62,7 +63,7 @@ type Feeder = { feederId: number; [key: string]: any };
 const byFeeder = (body: { feeders: Feeder[] }): Record<number, Feeder> => Object.fromEntries(body.feeders.map((f) => [f.feederId, f]));
 
 beforeAll(async () => {
-  app = await startTestApp(db, { now: () => clock });
+  app = await startTestApp(db, { clock: () => clock });
   worker = await startTestWorker(db);
 });
 afterAll(async () => {
@@ -107,7 +108,9 @@ describe('events reflected in the KPIs', () => {
     clock = t(6);
     const early = await quickcheck();
     expect(early.latestInterval).toBe(t(0).toISOString());
-    expect(early.activeEvents.map((e: { feederId: number; affectsInterval: boolean; activeNow: boolean }) => [e.feederId, e.affectsInterval, e.activeNow])).toEqual([
+    expect(
+      early.activeEvents.map((e: { feederId: number; affectsInterval: boolean; activeNow: boolean }) => [e.feederId, e.affectsInterval, e.activeNow]),
+    ).toEqual([
       [1, false, true],
       [2, false, true],
       [3, false, true],

@@ -1,18 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureFleet } from '../../src/db/fleet.ts';
 import { withTransaction } from '../../src/db/pool.ts';
 import { publishBatch } from '../../src/ingest/publishBatch.ts';
-import { useTestDatabase } from '../helpers/db.ts';
-import { getJson, postJson, startTestApp, type TestApp } from '../helpers/app.ts';
+import { getJson, postJson, testDeps, useTestApp } from '../helpers/app.ts';
 
-const db = useTestDatabase();
 const TENANT = 'GQL';
 const T = new Date('2026-11-26T14:00:00Z');
-let app: TestApp;
+const { db, app } = useTestApp({ graphql: true, clock: () => new Date(T.getTime() + 3 * 60_000) });
 
 /** Writes one interval as one ami_publish_batch job does, without the queue. */
 async function publishInterval(readAt: Date): Promise<void> {
-  await publishBatch(db, { tenantId: TENANT, readAt: readAt.toISOString(), batchIndex: 0, firstMeterId: 1, lastMeterId: 1200, intervalMinutes: 15 });
+  await publishBatch(testDeps(db), { tenantId: TENANT, readAt: readAt.toISOString(), batchIndex: 0, firstMeterId: 1, lastMeterId: 1200, intervalMinutes: 15 });
 }
 
 async function graphql(query: string, variables?: Record<string, unknown>) {
@@ -20,16 +18,14 @@ async function graphql(query: string, variables?: Record<string, unknown>) {
 }
 
 beforeAll(async () => {
-  await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: TENANT, meterCount: 1200, feederCount: 4 }));
+  await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: TENANT, meterCount: 1200, feederCount: 4, now: new Date() }));
   await db.pool.query(
     `insert into ami_events (tenant_id, feeder_id, type, severity, starts_at) values ($1, 2, 'theft', 0.4, $2), ($1, 3, 'comms-outage', 0.5, $2)`,
     [TENANT, new Date(T.getTime() - 10 * 60_000)],
   );
   await publishInterval(new Date(T.getTime() - 15 * 60_000));
   await publishInterval(T);
-  app = await startTestApp(db, { graphql: true, now: () => new Date(T.getTime() + 3 * 60_000) });
 });
-afterAll(async () => app?.close());
 
 describe('GraphQL', () => {
   it('returns, over the per-feeder KPI view, the same numbers as quickcheck', async () => {
@@ -41,7 +37,7 @@ describe('GraphQL', () => {
            nodes { feederId readAt expectedMeters reportingMeters missingMeters reportingRatePct totalKwh
                    kwhDeviationPct meanVoltage minVoltage under114 staleMeters }
          }
-         latestIntervalKpiByTenantId(tenantId: $tenantId) { reportingRatePct totalKwh meanKwh staleOver15M current }
+         latestIntervalKpiByTenantId(tenantId: $tenantId) { reportingRatePct totalKwh meanKwh staleOver15m current }
        }`,
       { tenantId: TENANT },
     );
@@ -49,7 +45,8 @@ describe('GraphQL', () => {
     expect(res.body.errors).toBeUndefined();
     const nodes = res.body.data.allLatestFeederKpis.nodes;
     expect(nodes).toHaveLength(4);
-    for (const node of nodes) expect(new Date(node.readAt).toISOString()).toBe(T.toISOString());
+    // Instants as REST writes them: ISO 8601, UTC, milliseconds, Z.
+    for (const node of nodes) expect(node.readAt).toBe(T.toISOString());
     expect(nodes.map(({ readAt: _readAt, ...node }: Record<string, unknown>) => node)).toEqual(
       qc.body.feeders.map((f: Record<string, unknown>) => ({
         feederId: f.feederId,
@@ -73,7 +70,7 @@ describe('GraphQL', () => {
       reportingRatePct: qc.body.reportingSummary.reportingRatePct,
       totalKwh: qc.body.energy.totalKwh,
       meanKwh: qc.body.energy.meanKwh,
-      staleOver15M: qc.body.staleMetersBuckets.staleOver15m,
+      staleOver15m: qc.body.staleMetersBuckets.staleOver15m,
       current: qc.body.staleMetersBuckets.current,
     });
   });
@@ -98,12 +95,14 @@ describe('GraphQL', () => {
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data.allEvents.nodes.map((e: { type: string }) => e.type)).toEqual(['theft', 'comms-outage']);
     expect(res.body.data.allIntervalHistories.nodes).toHaveLength(2);
-    expect(new Date(res.body.data.allIntervalHistories.nodes[0].readAt).toISOString()).toBe(T.toISOString());
+    expect(res.body.data.allIntervalHistories.nodes[0].readAt).toBe(T.toISOString());
   });
 
   it('has no mutations: a mutation is refused and nothing is written', async () => {
     const before = await db.pool.query('select count(*)::int as n from ami_events');
-    const res = await graphql(`mutation { createEvent(input: { event: { tenantId: "${TENANT}", feederId: 1, type: "theft", severity: 1 } }) { clientMutationId } }`);
+    const res = await graphql(
+      `mutation { createEvent(input: { event: { tenantId: "${TENANT}", feederId: 1, type: "theft", severity: 1 } }) { clientMutationId } }`,
+    );
     expect(res.body.errors?.[0]?.message).toMatch(/does not support mutations|Cannot query field|mutation/i);
     expect(res.body.data ?? null).toBeNull();
     const schema = await graphql('{ __schema { mutationType { name } } }');
@@ -133,6 +132,20 @@ describe('GraphQL', () => {
       expect(bad.body.errors[0].extensions).toEqual({ code: 'INVALID_INPUT' });
     }
 
+    // The readAt rule of REST: an unaligned, infinite or future interval is refused with REST's words.
+    for (const readAt of ['2026-11-26T13:50:00Z', 'infinity', '-infinity', new Date(T.getTime() + 60 * 60_000).toISOString()]) {
+      const gql = await graphql('query($r: Datetime!) { intervalKpisAt(tenantId: "GQL", readAt: $r) { readAt } }', { r: readAt });
+      expect(gql.body.data, readAt).toEqual({ intervalKpisAt: null });
+      expect(gql.body.errors[0].extensions).toEqual({ code: 'INVALID_INPUT' });
+      if (readAt.includes('infinity')) {
+        expect(gql.body.errors[0].message).toMatch(/readAt: must be on a 15-minute boundary \(UTC\), e\.g\. 10:00, 10:15/);
+        continue;
+      }
+      const rest = await getJson(`${app.url}/api/ami/kpi/quickcheck?tenantId=GQL&readAt=${encodeURIComponent(readAt)}`);
+      expect(rest.status).toBe(400);
+      expect(gql.body.errors[0].message).toBe(`invalid input: readAt: ${rest.body.error.fields[0].message}`);
+    }
+
     const negative = await graphql('query($o: Int) { allEvents(first: 5, offset: $o) { nodes { rowId } } }', { o: -5 });
     expect(negative.body.errors[0].message).toMatch(/^invalid input: .*OFFSET/i);
     const nul = await graphql('query($t: String!) { tenantByTenantId(tenantId: $t) { tenantId } }', { t: 'A\u0000B' });
@@ -151,7 +164,7 @@ describe('GraphQL', () => {
       expect(extensions).toEqual({ errorId: expect.stringMatching(/^[0-9a-f]{12}$/) });
       const line = logged.mock.calls.find(([fields]) => (fields as { errorId?: string }).errorId === extensions.errorId);
       expect(line?.[1]).toBe('GraphQL error');
-      expect(String((line?.[0] as { err: Error }).err.message)).toMatch(/permission denied for view ticks/);
+      expect(String((line?.[0] as { err?: Error } | undefined)?.err?.message)).toMatch(/permission denied for view ticks/);
       expect(stderr).not.toHaveBeenCalled();
     } finally {
       await db.pool.query('grant select on ami_kpi.ticks to ami_kpi_reader');
@@ -196,7 +209,9 @@ describe('the reader role', () => {
       await client.query('set local role ami_kpi_reader');
       const { rows } = await client.query(`select reporting_meters from ami_kpi.latest_interval_kpis where tenant_id = $1`, [TENANT]);
       expect(rows[0].reporting_meters).toBeGreaterThan(0);
-      await expect(client.query(`insert into ami_events (tenant_id, feeder_id, type, severity, starts_at) values ($1, 1, 'theft', 1, now())`, [TENANT])).rejects.toMatchObject({ code: '42501' });
+      await expect(
+        client.query(`insert into ami_events (tenant_id, feeder_id, type, severity, starts_at) values ($1, 1, 'theft', 1, now())`, [TENANT]),
+      ).rejects.toMatchObject({ code: '42501' });
     } finally {
       await client.query('rollback');
       client.release();

@@ -1,20 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
+import { describe, expect, it } from 'vitest';
 import { publishBatch } from '../../src/ingest/publishBatch.ts';
 import { publishTick } from '../../src/ingest/publishTick.ts';
-import { getJson, startTestApp, type TestApp } from '../helpers/app.ts';
-import { useTestDatabase } from '../helpers/db.ts';
+import { getJson, testDeps, useTestApp } from '../helpers/app.ts';
 
 // Ticks are enqueued for real, but no worker runs: the test lands their
 // batches itself, one at a time, to look at the KPIs between two batches.
-const db = useTestDatabase();
 const TENANT = 'LATEST';
 const A = new Date('2026-11-28T09:00:00Z');
 const B = new Date('2026-11-28T09:15:00Z');
 const C = new Date('2026-11-28T09:30:00Z');
-let app: TestApp;
+const { db, app } = useTestApp({ clock: () => new Date('2026-11-28T09:40:00Z') });
 
-const deps = () => ({ pool: db.pool, caps: loadConfig({}).caps, logger: db.logger });
+const deps = () => testDeps(db);
 
 async function enqueue(readAt: Date, meterCount: number): Promise<void> {
   const result = await publishTick(deps(), TENANT, readAt, meterCount, 4, 100, { requestedBy: 'manual', onBackpressure: 'refuse' });
@@ -29,7 +26,7 @@ async function land(readAt: Date, index: number): Promise<void> {
     [TENANT, readAt, index],
   );
   expect(rows).toHaveLength(1);
-  await publishBatch(db, rows[0].payload);
+  await publishBatch(deps(), rows[0].payload);
 }
 
 async function quickcheck() {
@@ -37,11 +34,6 @@ async function quickcheck() {
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body;
 }
-
-beforeAll(async () => {
-  app = await startTestApp(db, { now: () => new Date('2026-11-28T09:40:00Z') });
-});
-afterAll(async () => app?.close());
 
 describe('the latest interval', () => {
   it('is the newest interval fully published: one whose batches are still landing does not show as an outage', async () => {
@@ -73,12 +65,22 @@ describe('the latest interval', () => {
     await land(C, 1);
     const series = await getJson(`${app.url}/api/ami/kpi/series?tenantId=${TENANT}`);
     expect(series.body.to).toBe(C.toISOString());
-    expect(series.body.points.map((p: { readAt: string; expectedMeters: number; reportingMeters: number; reportingRatePct: number }) => [p.readAt, p.expectedMeters, p.reportingMeters, p.reportingRatePct])).toEqual([
+    expect(
+      series.body.points.map((p: { readAt: string; expectedMeters: number; reportingMeters: number; reportingRatePct: number }) => [
+        p.readAt,
+        p.expectedMeters,
+        p.reportingMeters,
+        p.reportingRatePct,
+      ]),
+    ).toEqual([
       [A.toISOString(), 200, 200, 100],
       [B.toISOString(), 200, 200, 100],
       [C.toISOString(), 150, 150, 100],
     ]);
-    const history = await db.pool.query('select read_at, fleet_meters, reporting_rate_pct from ami_kpi.interval_history where tenant_id = $1 order by read_at', [TENANT]);
+    const history = await db.pool.query(
+      'select read_at, fleet_meters, reporting_rate_pct from ami_kpi.interval_history where tenant_id = $1 order by read_at',
+      [TENANT],
+    );
     expect(history.rows).toEqual([
       { read_at: A, fleet_meters: 200, reporting_rate_pct: 100 },
       { read_at: B, fleet_meters: 200, reporting_rate_pct: 100 },

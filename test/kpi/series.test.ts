@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getJson, startTestApp, type TestApp } from '../helpers/app.ts';
-import { useTestDatabase } from '../helpers/db.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getJson, useTestApp } from '../helpers/app.ts';
 
-const db = useTestDatabase();
-let app: TestApp;
+const { db, app } = useTestApp();
 
 // Fixed reads whose figures are worked out by hand below. Every value is
 // exact in a float4 (halves, quarters, eighths), so the sums are exact too.
@@ -21,11 +19,16 @@ interface Read {
 
 async function registerFleet(tenantId: string, meters: Array<{ meterId: number; feederId: number; active?: boolean }>, intervalMinutes?: number) {
   const feeders = [...new Set(meters.map((m) => m.feederId))];
-  await db.pool.query('insert into ami_fleets (tenant_id, meter_count, feeder_count) values ($1, $2, $3)', [tenantId, meters.length, feeders.length]);
+  await db.pool.query('insert into ami_fleets (tenant_id, meter_count, feeder_count, interval_minutes) values ($1, $2, $3, $4)', [
+    tenantId,
+    meters.length,
+    feeders.length,
+    intervalMinutes ?? 15,
+  ]);
   await db.pool.query('insert into ami_feeders (tenant_id, feeder_id) select $1, unnest($2::int[])', [tenantId, feeders]);
   await db.pool.query(
-    `insert into ami_meters (tenant_id, meter_id, feeder_id, service_class, scale, active)
-     select $1, m, f, 'residential', 1, a from unnest($2::int[], $3::int[], $4::boolean[]) as t(m, f, a)`,
+    `insert into ami_meters (tenant_id, meter_id, feeder_id, service_class, scale, active, archetype, heating, position)
+     select $1, m, f, 'residential', 1, a, 'res-commuter', 'gas', 0.5 from unnest($2::int[], $3::int[], $4::boolean[]) as t(m, f, a)`,
     [tenantId, meters.map((m) => m.meterId), meters.map((m) => m.feederId), meters.map((m) => m.active ?? true)],
   );
   if (intervalMinutes !== undefined) {
@@ -91,18 +94,20 @@ beforeAll(async () => {
   await registerFleet('OTHER', [{ meterId: 1, feederId: 1 }]);
   await insertReads([read('OTHER', '2026-11-28T10:30:00Z', 1, 1, 5, 5, 120), read('OTHER', LATEST, 1, 1, 7, 7, 90)]);
   // An hourly tenant (its auto mode configuration says 60 minutes).
-  await registerFleet('HOURLY', [{ meterId: 1, feederId: 1 }, { meterId: 2, feederId: 1 }], 60);
+  await registerFleet(
+    'HOURLY',
+    [
+      { meterId: 1, feederId: 1 },
+      { meterId: 2, feederId: 1 },
+    ],
+    60,
+  );
   await insertReads([
     read('HOURLY', '2026-11-28T08:00:00Z', 1, 1, 1, 1, 120),
     read('HOURLY', '2026-11-28T09:00:00Z', 1, 1, 1.5, 1, 120),
     read('HOURLY', '2026-11-28T09:00:00Z', 2, 1, 0.5, 1, 118.5),
     read('HOURLY', '2026-11-28T10:00:00Z', 2, 1, 2, 1, 121.5),
   ]);
-  app = await startTestApp(db);
-});
-
-afterAll(async () => {
-  await app?.close();
 });
 
 describe('GET /api/ami/kpi/series', () => {
@@ -114,6 +119,7 @@ describe('GET /api/ami/kpi/series', () => {
       ok: true,
       tenantId: 'SERIES',
       intervalMinutes: 15,
+      timeZone: 'America/Chicago',
       hours: 24,
       from: '2026-11-27T10:30:00.000Z',
       to: LATEST,
@@ -129,6 +135,13 @@ describe('GET /api/ami/kpi/series', () => {
           meanVoltage: 121.25,
           minVoltage: 121.25,
           under114: 0,
+          receivedKwh: 0,
+          temperatureC: null,
+          // Stored with their ticks (delivery 0): at first delivery as now.
+          firstDeliveryRatePct: 25,
+          lateReads: 0,
+          backfilledReads: 0,
+          powerDownReads: 0,
         },
         {
           readAt: '2026-11-28T09:45:00.000Z',
@@ -143,6 +156,13 @@ describe('GET /api/ami/kpi/series', () => {
           meanVoltage: 120.75,
           minVoltage: 119.5,
           under114: 0,
+          receivedKwh: 0,
+          temperatureC: null,
+          // Stored with their ticks (delivery 0): at first delivery as now.
+          firstDeliveryRatePct: 100,
+          lateReads: 0,
+          backfilledReads: 0,
+          powerDownReads: 0,
         },
         {
           readAt: LATEST,
@@ -157,6 +177,13 @@ describe('GET /api/ami/kpi/series', () => {
           meanVoltage: 111.88,
           minVoltage: 110.25,
           under114: 2,
+          receivedKwh: 0,
+          temperatureC: null,
+          // Stored with their ticks (delivery 0): at first delivery as now.
+          firstDeliveryRatePct: 50,
+          lateReads: 0,
+          backfilledReads: 0,
+          powerDownReads: 0,
         },
       ],
     });
@@ -185,6 +212,13 @@ describe('GET /api/ami/kpi/series', () => {
         meanVoltage: 119.25,
         minVoltage: 118.5,
         under114: 0,
+        receivedKwh: 0,
+        temperatureC: null,
+        // Stored with their ticks (delivery 0): at first delivery as now.
+        firstDeliveryRatePct: 100,
+        lateReads: 0,
+        backfilledReads: 0,
+        powerDownReads: 0,
       },
       {
         readAt: '2026-11-28T10:00:00.000Z',
@@ -197,6 +231,13 @@ describe('GET /api/ami/kpi/series', () => {
         meanVoltage: 121.5,
         minVoltage: 121.5,
         under114: 0,
+        receivedKwh: 0,
+        temperatureC: null,
+        // Stored with their ticks (delivery 0): at first delivery as now.
+        firstDeliveryRatePct: 50,
+        lateReads: 0,
+        backfilledReads: 0,
+        powerDownReads: 0,
       },
     ]);
   });
@@ -204,7 +245,16 @@ describe('GET /api/ami/kpi/series', () => {
   it('is empty, not an error, before the first read', async () => {
     const unknown = await getJson(`${app.url}/api/ami/kpi/series?tenantId=NOBODY&hours=48`);
     expect(unknown.status).toBe(200);
-    expect(unknown.body).toEqual({ ok: true, tenantId: 'NOBODY', intervalMinutes: 15, hours: 48, from: null, to: null, points: [] });
+    expect(unknown.body).toEqual({
+      ok: true,
+      tenantId: 'NOBODY',
+      intervalMinutes: 15,
+      timeZone: 'America/Chicago',
+      hours: 48,
+      from: null,
+      to: null,
+      points: [],
+    });
   });
 
   it.each([

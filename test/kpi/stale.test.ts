@@ -1,20 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../../src/db/pool.ts';
 import { ensureFleet } from '../../src/db/fleet.ts';
-import { useTestDatabase } from '../helpers/db.ts';
-import { getJson, startTestApp, type TestApp } from '../helpers/app.ts';
+import { getJson, useTestApp } from '../helpers/app.ts';
 
 /**
  * Stale buckets on hand-built reads whose ages are known: each meter's newest
  * read is placed at an exact age from the reference interval T.
  */
-const db = useTestDatabase();
 const T = new Date('2026-11-28T10:00:00Z');
 const MINUTE = 60_000;
 const at = (minutesBeforeT: number) => new Date(T.getTime() - minutesBeforeT * MINUTE);
 // The wall clock runs hours ahead of the data: the reference must still be T.
 let clock = new Date(T.getTime() + 6 * 60 * MINUTE + 7 * MINUTE);
-let app: TestApp;
+const { db, app } = useTestApp({ clock: () => clock });
 
 /** Meter -> age of its newest read at T, in minutes (undefined: never reported). */
 const AGES: Record<number, number | undefined> = {
@@ -48,8 +46,8 @@ async function quickcheck(tenantId: string, readAt?: Date) {
 }
 
 beforeAll(async () => {
-  await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: 'STALE', meterCount: 7, feederCount: 2 }));
-  await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: 'LATER', meterCount: 8, feederCount: 2 }));
+  await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: 'STALE', meterCount: 7, feederCount: 2, now: new Date() }));
+  await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: 'LATER', meterCount: 8, feederCount: 2, now: new Date() }));
   for (const [meter, age] of Object.entries(AGES)) {
     if (age === undefined) continue;
     // An older read too, so "newest" is what counts, not "any".
@@ -66,14 +64,12 @@ beforeAll(async () => {
   }
   await insertRead('LATER', 8, at(-15));
   // SHRUNK: 8 meters, then the fleet shrinks to 6; meter 7 had reported at T.
-  await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: 'SHRUNK', meterCount: 8, feederCount: 2 }));
+  await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: 'SHRUNK', meterCount: 8, feederCount: 2, now: new Date() }));
   for (const meter of [1, 2, 3, 7]) await insertRead('SHRUNK', meter, T);
   await insertRead('SHRUNK', 4, at(30));
   await insertRead('SHRUNK', 5, at(120));
-  await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: 'SHRUNK', meterCount: 6, feederCount: 2 }));
-  app = await startTestApp(db, { now: () => clock });
+  await withTransaction(db.pool, (client) => ensureFleet(client, { tenantId: 'SHRUNK', meterCount: 6, feederCount: 2, now: new Date() }));
 });
-afterAll(async () => app?.close());
 
 describe('staleMetersBuckets', () => {
   it('puts each meter in the bucket of its newest read age, measured from the latest interval, not the wall clock', async () => {

@@ -31,7 +31,14 @@ describe('npm start without DATABASE_URL', () => {
     const first = startServiceProcess('api', env);
     await waitForOk(`${base}/readyz`, first);
     expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ ok: true, database: 'ready' });
-    const client = new pg.Client({ connectionString: databaseUrl });
+    // The start log says how a DBA connects to it: the URL the connection below uses.
+    const logged = first
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"databaseUrl"'))
+      .map((line) => JSON.parse(line) as { databaseUrl: string; msg: string });
+    expect(logged).toEqual([expect.objectContaining({ databaseUrl, msg: expect.stringContaining(`psql "${databaseUrl}"`) })]);
+    const client = new pg.Client({ connectionString: logged[0]!.databaseUrl });
     await client.connect();
     await client.query(`insert into ami_fleets (tenant_id, meter_count, feeder_count) values ('PERSISTED', 5, 1)`);
     await client.end();

@@ -6,10 +6,11 @@ const db = useTestDatabase();
 
 async function lockedJob(key: string, lockedBy: string, lockedSecondsAgo: number): Promise<void> {
   await db.pool.query(`select graphile_worker.add_job('ami_publish_batch', '{}'::json, job_key => $1)`, [key]);
-  await db.pool.query(
-    `update graphile_worker._private_jobs set locked_by = $2, locked_at = now() - make_interval(secs => $3), attempts = 1 where key = $1`,
-    [key, lockedBy, lockedSecondsAgo],
-  );
+  await db.pool.query(`update graphile_worker._private_jobs set locked_by = $2, locked_at = now() - make_interval(secs => $3), attempts = 1 where key = $1`, [
+    key,
+    lockedBy,
+    lockedSecondsAgo,
+  ]);
 }
 
 describe('releasing the locks of dead workers', () => {

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import express, { Router, type Response } from 'express';
 
-/** The page's own files: index.html, app.js (a plain ES module), style.css. No build step. */
+/** The page's own files: index.html, app.js and the ES modules it imports from js/, style.css. No build step. */
 export const PUBLIC_DIR = path.resolve(import.meta.dirname, '..', '..', '..', 'public');
 
 /** uPlot's browser files, served from the installed package (no CDN: the page works offline). */
@@ -24,6 +24,11 @@ export function dashboardRouter(): Router {
       setHeaders: (res: Response) => pageHeaders(res, 'no-cache'),
     }),
   );
+  // Browsers that ask for /favicon.ico get the page's icon (an SVG) rather than a 404.
+  router.get('/favicon.ico', (_req, res) => {
+    pageHeaders(res, 'public, max-age=86400');
+    res.type('image/svg+xml').sendFile(path.join(PUBLIC_DIR, 'favicon.svg'));
+  });
   // uPlot changes only with package.json: a day is safe, and the ETag covers the rest.
   router.use(
     '/vendor/uplot',

@@ -1,28 +1,24 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { outsideRetention } from '../../db/retention.ts';
+import type { ReadGate } from '../../db/readGate.ts';
+import type { Deps } from '../../deps.ts';
+import { quickcheckQuerySchema } from '../../domain/kpi.ts';
 import { coalescing } from '../../kpi/coalesce.ts';
-import { quickcheck, type QuickcheckDeps } from '../../kpi/quickcheck.ts';
-import { instantSchema, tenantIdSchema } from '../schemas.ts';
+import { quickcheck } from '../../kpi/quickcheck.ts';
+import { abandoned } from '../abandon.ts';
 import { allowOnly } from '../errors.ts';
 import { parseQuery } from '../validate.ts';
 
-/** GET /api/ami/kpi/quickcheck: open to readers (the dashboard), no token. */
-export function kpiRouter(deps: QuickcheckDeps & { retentionDays: number }): Router {
-  const quickcheckQuery = z
-    .strictObject({ tenantId: tenantIdSchema, readAt: instantSchema.optional() })
-    .superRefine((value, ctx) => {
-      // Its reads are gone: answering would show every meter missing.
-      const outside = value.readAt && outsideRetention(value.readAt, deps.now(), deps.retentionDays);
-      if (outside) ctx.addIssue({ code: 'custom', path: ['readAt'], message: outside });
-    });
+/** GET /api/ami/kpi/quickcheck: open to readers (the dashboard), no token; a heavy read (the read gate). */
+export function kpiRouter(deps: { gate: ReadGate } & Pick<Deps, 'clock' | 'retentionDays'>): Router {
   const router = Router();
   const shared = coalescing<Awaited<ReturnType<typeof quickcheck>>>();
   router.get('/api/ami/kpi/quickcheck', async (req, res) => {
-    const query = parseQuery(quickcheckQuery, req);
-    const key = `${query.tenantId}|${query.readAt?.toISOString() ?? 'latest'}`;
+    const query = parseQuery(quickcheckQuerySchema, req);
+    const key = `${query.tenantId}|${query.readAt?.toISOString() ?? 'latest'}|${query.asOf?.toISOString() ?? 'now'}`;
+    const compute = (signal: AbortSignal) =>
+      deps.gate.withClient(signal, (db) => quickcheck({ db, clock: deps.clock, retentionDays: deps.retentionDays }, query.tenantId, query.readAt, query.asOf));
     res.set('Cache-Control', 'no-store');
-    res.json(await shared(key, () => quickcheck(deps, query.tenantId, query.readAt)));
+    res.json(await shared(key, compute, abandoned(res)));
   });
   allowOnly(router, '/api/ami/kpi/quickcheck', ['GET']);
   return router;

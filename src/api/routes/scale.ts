@@ -1,9 +1,9 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import type { Pool } from '../../db/pool.ts';
 import { queueDepthByTask, TASKS } from '../../db/queue.ts';
 import { recentThroughput, rowCounts } from '../../db/stats.ts';
+import { noQuerySchema } from '../../domain/values.ts';
 import { allowOnly } from '../errors.ts';
 import { parseQuery } from '../validate.ts';
 
@@ -13,7 +13,7 @@ const EMPTY = { waiting: 0, delayed: 0, running: 0, failed: 0 };
 export function scaleRouter(deps: { pool: Pool; config: Config }): Router {
   const router = Router();
   router.get('/api/ami/scale/status', async (req, res) => {
-    parseQuery(z.strictObject({}), req);
+    parseQuery(noQuerySchema, req);
     const [queue, throughput, rows] = await Promise.all([queueDepthByTask(deps.pool), recentThroughput(deps.pool), rowCounts(deps.pool)]);
     res.json({
       ok: true,
@@ -23,6 +23,7 @@ export function scaleRouter(deps: { pool: Pool; config: Config }): Router {
         [TASKS.publishBatch]: queue[TASKS.publishBatch] ?? EMPTY,
         [TASKS.tick]: queue[TASKS.tick] ?? EMPTY,
         [TASKS.catchUp]: queue[TASKS.catchUp] ?? EMPTY,
+        [TASKS.deliver]: queue[TASKS.deliver] ?? EMPTY,
       },
       throughput,
       rows,

@@ -1,19 +1,20 @@
 import type { Task } from 'graphile-worker';
-import { z } from 'zod';
-import { tenantIdSchema } from '../../api/schemas.ts';
 import { catchUp } from '../../auto/catchUp.ts';
-import type { IngestDeps } from '../../ingest/publishTick.ts';
+import { TASKS } from '../../db/queue.ts';
+import type { Deps } from '../../deps.ts';
+import { catchUpPayloadSchema } from '../../ingest/payloads.ts';
+import { observeCatchUp } from '../../metrics.ts';
+import { withPayload } from './withPayload.ts';
 
-const catchUpPayloadSchema = z.strictObject({ tenantId: tenantIdSchema });
-
-/** `ami_catch_up`: re-publish one tenant's missing recent intervals, oldest first. */
-export function catchUpTask(deps: IngestDeps & { now: () => Date }): Task {
-  return async (payload, helpers) => {
-    const parsed = catchUpPayloadSchema.safeParse(payload);
-    if (!parsed.success) {
-      helpers.logger.error(`dropping ami_catch_up job ${helpers.job.id}: invalid payload: ${z.prettifyError(parsed.error)}`);
-      return;
+/** `ami_catch_up`: re-publish one tenant's missing recent intervals, oldest first (each run counted in ami_catch_up_runs_total). */
+export function catchUpTask(deps: Deps): Task {
+  return withPayload(TASKS.catchUp, catchUpPayloadSchema, async (payload) => {
+    try {
+      const result = await catchUp(deps, payload.tenantId);
+      observeCatchUp(payload.tenantId, result.deferred ? 'deferred' : result.published.length > 0 ? 'published' : 'nothing');
+    } catch (error) {
+      observeCatchUp(payload.tenantId, 'error');
+      throw error;
     }
-    await catchUp(deps, parsed.data.tenantId, deps.now());
-  };
+  });
 }
