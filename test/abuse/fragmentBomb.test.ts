@@ -160,7 +160,8 @@ describe('GraphQL documents that are small to send and huge to run', () => {
     // Polled during the run (how often depends on how fast the refusals are: the
     // 60 of them took about 100 ms here, 9 polls; a fixed count of 10 was flaky).
     expect(polls).toBeGreaterThanOrEqual(2);
-    // The event loop was never held long: a bomb being expanded would hold it for seconds.
-    expect(slowestMs).toBeLessThan(250);
+    // The event loop was never held long: a bomb being expanded would hold it for seconds (99-180 s
+    // before the limits); 1 s leaves room for a loaded runner's pauses.
+    expect(slowestMs).toBeLessThan(1_000);
   });
 });

@@ -98,14 +98,11 @@ describe('200 concurrent heavy reads while a 25,000-meter tick lands', () => {
     const service = startServiceProcess('all', { DATABASE_URL: db.url, PORT: String(port), AMI_READ_QUEUE: String(GATE_QUEUE) });
     await waitForOk(`${base}/readyz`, service);
 
-    // Two intervals already in, so the reads have data to work on.
-    for (const ago of [3, 2]) expect((await postJson(`${base}/api/ami/publish-once`, { tenantId: TENANT, readAt: intervalsAgo(ago) })).status).toBe(202);
-    for (const ago of [3, 2]) {
-      await eventually(
-        async () => ((await tickRow(db.pool, TENANT, intervalsAgo(ago)))?.status === 'complete' ? true : undefined),
-        'the earlier intervals',
-        60_000,
-      );
+    // Two intervals already in, so the reads have data to work on (counted once: a boundary may pass meanwhile).
+    const earlier = [3, 2].map((ago) => intervalsAgo(ago));
+    for (const readAt of earlier) expect((await postJson(`${base}/api/ami/publish-once`, { tenantId: TENANT, readAt })).status).toBe(202);
+    for (const readAt of earlier) {
+      await eventually(async () => ((await tickRow(db.pool, TENANT, readAt))?.status === 'complete' ? true : undefined), 'the earlier intervals', 60_000);
     }
 
     let oldestBeatMs = 0;
@@ -176,9 +173,10 @@ describe('200 concurrent heavy reads while a 25,000-meter tick lands', () => {
     expect(oldestBeatMs).toBeLessThan(15_000);
     expect(ready.failures).toBe(0);
     // Their own pool and no turn to wait for: slowed only by a busy CPU (2 shared cores here), never
-    // queued behind the reads, which would take the whole storm.
-    expect(ready.maxMs).toBeLessThan(2_000);
-    expect(published.ms).toBeLessThan(3_000);
+    // queued behind the reads, which would take the whole storm (publish-once took 10.7 s when the
+    // reads shared the worker's pool). The bounds leave room for a loaded runner's pauses.
+    expect(ready.maxMs).toBeLessThan(4_000);
+    expect(published.ms).toBeLessThan(5_000);
 
     service.child.kill('SIGTERM');
     expect(await service.exited).toEqual({ code: 0, signal: null });

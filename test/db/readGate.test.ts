@@ -11,7 +11,9 @@ import { eventually, useTestApp } from '../helpers/app.ts';
 const { db, app } = useTestApp();
 
 async function sleepers(): Promise<number> {
-  const { rows } = await db.pool.query(`select count(*)::int as n from pg_stat_activity where query like 'select pg_sleep(%' and state = 'active'`);
+  const { rows } = await db.pool.query(
+    `select count(*)::int as n from pg_stat_activity where datname = current_database() and query like 'select pg_sleep(%' and state = 'active'`,
+  );
   return rows[0].n;
 }
 

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually, postJson, useTestApp } from '../helpers/app.ts';
 import { intervalIntegrity, intervalsAgo, lockedJobs, tickRow } from '../helpers/integrity.ts';
@@ -18,13 +19,29 @@ describe('SIGKILL of a worker in the middle of a 25,000-meter tick', () => {
 
     expect((await postJson(`${app.url}/api/ami/publish-once`, { tenantId: 'KILL', readAt })).status).toBe(202);
     await eventually(async () => ((await tickRow(db.pool, 'KILL', readAt))!.batches_done >= 3 ? true : undefined), 'three batches');
-    victim.child.kill('SIGKILL');
-    expect(await victim.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    // Killed while a batch is surely running: the batch waits on the tick's ledger row, held here.
+    // (Killed at a random moment, it could fall between one job's end and its completion being
+    // recorded, leaving 0 or 2 jobs locked.)
+    const blocker = new pg.Client({ connectionString: db.url });
+    await blocker.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query('select 1 from ami_ticks where tenant_id = $1 and read_at = $2 for update', ['KILL', readAt]);
+      await eventually(async () => {
+        const { rows } = await db.pool.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+        return rows[0].n > 0 ? true : undefined;
+      }, 'a batch to wait on the ledger row');
+      victim.child.kill('SIGKILL');
+      expect(await victim.exited).toEqual({ code: null, signal: 'SIGKILL' });
 
-    const killed = (await tickRow(db.pool, 'KILL', readAt))!;
-    expect(killed.status).toBe('enqueued');
-    expect(killed.batches_done).toBeLessThan(50);
-    expect(await lockedJobs(db.pool)).toBe(1); // the batch it died in
+      const killed = (await tickRow(db.pool, 'KILL', readAt))!;
+      expect(killed.status).toBe('enqueued');
+      expect(killed.batches_done).toBeLessThan(50);
+      expect(await lockedJobs(db.pool)).toBe(1); // the batch it died in
+    } finally {
+      await blocker.query('rollback').catch(() => undefined);
+      await blocker.end();
+    }
 
     const started = Date.now();
     const survivor = startServiceProcess('worker', { DATABASE_URL: db.url });

@@ -70,13 +70,18 @@ interface PublishTally {
   wrong: string[];
 }
 
-/** One tenant publishing its past intervals one after the other; a refused one is tried again 100 ms later. */
+/**
+ * One tenant publishing its past intervals one after the other; a refused one is tried again 100 ms later.
+ * The intervals are counted back from the instant it starts, not from each request's: a quarter-hour
+ * boundary passing during the test would otherwise make the next "ago" an interval already published.
+ */
 async function publisher(base: string, tenantId: string, running: () => boolean, counts: PublishTally): Promise<void> {
+  const startedMs = Date.now();
   for (let ago = 1; running(); ) {
     const res = await fetch(`${base}/api/ami/publish-once`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ tenantId, ...TICK, readAt: intervalsAgo(ago) }),
+      body: JSON.stringify({ tenantId, ...TICK, readAt: intervalsAgo(ago, startedMs) }),
     });
     const body = (await res.json()) as { error?: { code?: string } };
     if (res.status === 202) {

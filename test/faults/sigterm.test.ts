@@ -25,7 +25,7 @@ describe('SIGTERM of the whole service during a tick', () => {
     expect(await lockedJobs(db.pool)).toBe(0);
 
     const second = startServiceProcess('all', env);
-    await eventually(async () => ((await tickRow(db.pool, 'TERM', readAt))?.status === 'complete' ? true : undefined), 'the interval to complete');
+    await eventually(async () => ((await tickRow(db.pool, 'TERM', readAt))?.status === 'complete' ? true : undefined), 'the interval to complete', 120_000);
     const integrity = await intervalIntegrity(db.pool, 'TERM', readAt, 25_000);
     expect(integrity).toEqual({ reads: 25_000, meters: 25_000, lost: 0, doubled: 0 });
     second.child.kill('SIGTERM');

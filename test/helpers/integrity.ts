@@ -33,9 +33,13 @@ export async function tickRow(pool: Pool, tenantId: string, readAt: Date | strin
   return rows[0];
 }
 
-/** A past quarter-hour boundary, n intervals before the current one. */
-export function intervalsAgo(n: number): string {
-  return new Date(Math.floor(Date.now() / 900_000) * 900_000 - n * 900_000).toISOString();
+/**
+ * A past quarter-hour boundary, n intervals before the one current at `nowMs`.
+ * A test that publishes over more than a moment passes one `nowMs` taken at its
+ * start: a boundary passing in between would otherwise move every "n ago" by one.
+ */
+export function intervalsAgo(n: number, nowMs = Date.now()): string {
+  return new Date(Math.floor(nowMs / 900_000) * 900_000 - n * 900_000).toISOString();
 }
 
 /**

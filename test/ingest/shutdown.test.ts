@@ -34,10 +34,14 @@ describe('a worker stopped with SIGTERM in the middle of a tick', () => {
     expect(locked.rows[0].n).toBe(0);
 
     const second = startServiceProcess('worker', env);
-    const done = await eventually(async () => {
-      const state = await tickState(readAt);
-      return state?.status === 'complete' ? state : undefined;
-    }, 'the interval to complete');
+    const done = await eventually(
+      async () => {
+        const state = await tickState(readAt);
+        return state?.status === 'complete' ? state : undefined;
+      },
+      'the interval to complete',
+      120_000,
+    );
     expect(done).toEqual({ status: 'complete', batches_done: 50, rows_written: 25_000 });
     const { rows } = await db.pool.query(
       `select count(*)::int as reads, count(distinct meter_id)::int as meters from meter_reads_electric where tenant_id = 'STOP' and read_at = $1`,
