@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually, postJson, useTestApp } from '../helpers/app.ts';
-import { intervalIntegrity, intervalsAgo, lockedJobs, tickRow } from '../helpers/integrity.ts';
+import { holdLedgerRow, intervalIntegrity, intervalsAgo, lockedJobs, tickRow } from '../helpers/integrity.ts';
 import { killServiceProcesses, startServiceProcess } from '../helpers/process.ts';
 import { tally } from '../helpers/tally.ts';
 
@@ -25,12 +25,7 @@ describe('SIGKILL of a worker in the middle of a 25,000-meter tick', () => {
     const blocker = new pg.Client({ connectionString: db.url });
     await blocker.connect();
     try {
-      await blocker.query('begin');
-      await blocker.query('select 1 from ami_ticks where tenant_id = $1 and read_at = $2 for update', ['KILL', readAt]);
-      await eventually(async () => {
-        const { rows } = await db.pool.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-        return rows[0].n > 0 ? true : undefined;
-      }, 'a batch to wait on the ledger row');
+      await holdLedgerRow(blocker, db.pool, 'KILL', readAt);
       victim.child.kill('SIGKILL');
       expect(await victim.exited).toEqual({ code: null, signal: 'SIGKILL' });
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Pool } from '../../src/db/pool.ts';
 import { eventually, postJson } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/db.ts';
-import { intervalIntegrity, intervalsAgo, lockedJobs, tickRow } from '../helpers/integrity.ts';
+import { holdLedgerRow, intervalIntegrity, intervalsAgo, lockedJobs, tickRow } from '../helpers/integrity.ts';
 import { freePort, killServiceProcesses, type ServiceProcess, spawnProcess, startServiceProcess, waitForOk } from '../helpers/process.ts';
 import { tally } from '../helpers/tally.ts';
 
@@ -204,20 +204,7 @@ describe('stopping the service while a tick is running, every way it is stopped'
     await blocker.connect();
     try {
       /** Holds the tick's ledger row: the running batches wait on it, so the graceful stop waits for them. */
-      const holdLedger = async (tenantId: string) => {
-        await blocker.query('begin');
-        await blocker.query('select 1 from ami_ticks where tenant_id = $1 and read_at = $2 for update', [tenantId, readAt]);
-        await eventually(
-          async () => {
-            const { rows } = await db.pool.query(
-              `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-            );
-            return rows[0].n > 0 ? true : undefined;
-          },
-          'a batch to wait on the ledger row',
-          30_000,
-        );
-      };
+      const holdLedger = (tenantId: string) => holdLedgerRow(blocker, db.pool, tenantId, readAt);
 
       // Twice within 2 s: one stop, waiting for the running batches, then exit 0.
       const repeated = spawnProcess(process.execPath, ['src/start.mjs'], { env });

@@ -1,4 +1,6 @@
+import type pg from 'pg';
 import type { Pool } from '../../src/db/pool.ts';
+import { eventually } from './app.ts';
 
 export interface IntervalIntegrity {
   reads: number;
@@ -23,6 +25,22 @@ export async function intervalIntegrity(pool: Pool, tenantId: string, readAt: Da
 export async function lockedJobs(pool: Pool): Promise<number> {
   const { rows } = await pool.query<{ n: number }>(`select count(*)::int as n from graphile_worker.jobs where locked_at is not null`);
   return rows[0]!.n;
+}
+
+/**
+ * Holds a tick's ledger row FOR UPDATE in a transaction opened on `client` (its
+ * rollback lets go), and waits until a batch queues behind it: from then on a
+ * batch is surely running, and it waits there.
+ */
+export async function holdLedgerRow(client: pg.Client, pool: Pool, tenantId: string, readAt: Date | string): Promise<void> {
+  await client.query('begin');
+  await client.query('select 1 from ami_ticks where tenant_id = $1 and read_at = $2 for update', [tenantId, readAt]);
+  await eventually(async () => {
+    const { rows } = await pool.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+    );
+    return rows[0]!.n > 0 ? true : undefined;
+  }, 'a batch to wait on the ledger row');
 }
 
 export async function tickRow(pool: Pool, tenantId: string, readAt: Date | string) {
