@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHQL_LIMITS } from '../../src/graphql.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/db.ts';
+import { pollTimes } from '../helpers/poll.ts';
 import { tally } from '../helpers/tally.ts';
 
 /**
@@ -27,7 +28,6 @@ afterAll(async () => app?.close());
  */
 const ROUNDS = 10;
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Five fragments, each ten `query { ...previous }` (aliased or not) over ten leaves. */
 function fragmentBomb(aliased: boolean): string {
@@ -93,26 +93,11 @@ async function graphql(query: string): Promise<{ status: number; ms: number; bod
 
 /** /healthz every 10 ms until stopped: the slowest answer says how long the event loop was held. */
 function pollHealth() {
-  const times: number[] = [];
-  let failures = 0;
-  let stopped = false;
-  const done = (async () => {
-    while (!stopped) {
-      const started = performance.now();
-      const res = await fetch(`${app.url}/healthz`).catch(() => undefined);
-      if (res?.status !== 200) failures++;
-      await res?.arrayBuffer();
-      times.push(performance.now() - started);
-      await sleep(10);
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await done;
-      return { polls: times.length, slowestMs: Math.max(...times), failures };
-    },
-  };
+  return pollTimes(async () => {
+    const res = await fetch(`${app.url}/healthz`);
+    await res.arrayBuffer();
+    return res.status === 200;
+  }, 10);
 }
 
 describe('GraphQL documents that are small to send and huge to run', () => {
@@ -146,7 +131,7 @@ describe('GraphQL documents that are small to send and huge to run', () => {
       expect(answer.body.errors, label).toBeUndefined();
       expect(Object.keys(answer.body.data as object).length, label).toBeGreaterThan(0);
     }
-    const { polls, slowestMs, failures: healthFailures } = await health.stop();
+    const { count: polls, maxMs: slowestMs, failures: healthFailures } = await health.stop();
     console.log(
       `GraphQL refusals, median and slowest of ${ROUNDS} each: ${Object.entries(times)
         .map(([label, ms]) => `${label} ${median(ms).toFixed(1)} / ${Math.max(...ms).toFixed(1)} ms`)

@@ -3,6 +3,7 @@ import { MAX_SERIES_HOURS } from '../../src/kpi/series.ts';
 import { eventually, postJson } from '../helpers/app.ts';
 import { useTestDatabase } from '../helpers/db.ts';
 import { intervalIntegrity, intervalsAgo, tickRow } from '../helpers/integrity.ts';
+import { pollTimes } from '../helpers/poll.ts';
 import { freePort, killServiceProcesses, startServiceProcess, waitForOk } from '../helpers/process.ts';
 import { tally } from '../helpers/tally.ts';
 
@@ -23,7 +24,6 @@ const TENANT = 'STORM';
 const METERS = 25_000;
 const WAVE = 200;
 const GATE_QUEUE = 10;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Read {
   kind: 'quickcheck' | 'series' | 'graphql';
@@ -64,28 +64,6 @@ function heavyRead(base: string, i: number): Promise<Read> {
       graphqlErrors: (body.errors ?? []).map((e) => e.message),
     };
   });
-}
-
-/** Polls `probe` every `everyMs` until stopped; returns each call's duration. */
-function pollTimes(probe: () => Promise<boolean>, everyMs: number) {
-  const times: number[] = [];
-  let failures = 0;
-  let stopped = false;
-  const done = (async () => {
-    while (!stopped) {
-      const started = performance.now();
-      if (!(await probe().catch(() => false))) failures++;
-      times.push(performance.now() - started);
-      await sleep(everyMs);
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await done;
-      return { count: times.length, maxMs: Math.max(...times), failures };
-    },
-  };
 }
 
 describe('200 concurrent heavy reads while a 25,000-meter tick lands', () => {
